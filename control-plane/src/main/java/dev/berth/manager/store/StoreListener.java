@@ -1,0 +1,14 @@
+package dev.berth.manager.store;
+
+import dev.berth.api.v1.WatchEvent;
+import java.util.List;
+
+/** Receives the changes of each applied log entry; see {@link Store} for the thread model. */
+@FunctionalInterface
+public interface StoreListener {
+  /**
+   * @param index log index of the applied entry
+   * @param events its changes (empty when the entry failed validation or changed nothing)
+   */
+  void onApplied(long index, List<WatchEvent> events);
+}
