@@ -38,6 +38,12 @@ public final class ClusterView {
   private final Map<String, Service> services = new HashMap<>();
   /** Counted tasks only. */
   private final Map<String, Reservation> tasks = new HashMap<>();
+  /**
+   * Service id -> node -> counter of that service's counted tasks there (the same int[] as the node's own
+   * counter), so a group's per-node counts are read from the few nodes that have any instead of asking every
+   * node.
+   */
+  private final Map<String, Map<NodeInfo, int[]>> byService = new HashMap<>();
 
   /** Adds or replaces a node, keeping the reservations of tasks already counted on it. */
   public void upsertNode(Node node) {
@@ -106,6 +112,13 @@ public final class ClusterView {
     Reservation old = tasks.remove(taskId);
     if (old != null) {
       old.node.add(old, -1);
+      if (old.node.tasksOf(old.serviceId) == 0) {
+        Map<NodeInfo, int[]> nodes = byService.get(old.serviceId);
+        nodes.remove(old.node);
+        if (nodes.isEmpty()) {
+          byService.remove(old.serviceId);
+        }
+      }
       forgetIfUnused(old.node);
     }
   }
@@ -126,6 +139,7 @@ public final class ClusterView {
   private void add(Reservation r) {
     tasks.put(r.taskId, r);
     r.node.add(r, +1);
+    byService.computeIfAbsent(r.serviceId, k -> new HashMap<>()).put(r.node, r.node.counter(r.serviceId));
   }
 
   private void forgetIfUnused(NodeInfo info) {
@@ -164,6 +178,11 @@ public final class ClusterView {
   public String nodeOf(String taskId) {
     Reservation r = tasks.get(taskId);
     return r == null ? null : r.node.id();
+  }
+
+  /** Node -> counter of the service's counted tasks there, for nodes with at least one; do not modify. */
+  Map<NodeInfo, int[]> nodesOf(String serviceId) {
+    return byService.getOrDefault(serviceId, Map.of());
   }
 
   void forEachTask(Consumer<Reservation> action) {

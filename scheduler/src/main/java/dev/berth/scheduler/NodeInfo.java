@@ -21,6 +21,9 @@ public final class NodeInfo {
   private final long idHash;
   /** Null while the node is unknown to the view (removed, or only referenced by tasks so far). */
   private Node node;
+  /** Cached from the node object: read for every (group, node) pair, so kept off the proto's pointer chain. */
+  private boolean ready;
+  private boolean active;
   /** Position in the view's list of known nodes, or -1. */
   int index = -1;
   private long totalCpu;
@@ -54,6 +57,8 @@ public final class NodeInfo {
 
   void setNode(Node node) {
     this.node = node;
+    ready = node != null && node.getStatus().getState() == NodeState.NODE_READY;
+    active = node != null && node.getSpec().getAvailability() == NodeAvailability.ACTIVE;
     if (node == null) {
       totalCpu = 0;
       totalMemory = 0;
@@ -65,12 +70,12 @@ public final class NodeInfo {
 
   /** Heartbeating ({@code NODE_READY}). */
   public boolean isReady() {
-    return node != null && node.getStatus().getState() == NodeState.NODE_READY;
+    return ready;
   }
 
   /** Availability {@code ACTIVE} (not paused or drained). */
   public boolean isActive() {
-    return node != null && node.getSpec().getAvailability() == NodeAvailability.ACTIVE;
+    return active;
   }
 
   public long totalCpu() {
@@ -114,6 +119,10 @@ public final class NodeInfo {
   public int tasksOf(String serviceId) {
     int[] n = serviceTasks.get(serviceId);
     return n == null ? 0 : n[0];
+  }
+
+  int[] counter(String serviceId) {
+    return serviceTasks.get(serviceId);
   }
 
   /** Whether a counted task binds {@code port}/{@code protocol} on this node. */

@@ -78,15 +78,54 @@ final class Pipeline {
     return capacity;
   }
 
-  /** Runs every node of the view through the filters, returning the candidates. */
-  List<Candidate> candidates(ClusterView view, long seed, int[] rejected) {
+  /**
+   * Identifies the group's static filters (state, constraints, platform): groups with equal keys have the
+   * same eligible nodes, so one batch computes them once per key however many services share them.
+   */
+  Object staticKey() {
+    return List.of(group.spec.getPlacement().getConstraintsList(), group.spec.getPlacement().getPlatformsList());
+  }
+
+  /** Nodes of the view passing the static filters. Valid for a whole batch: placements don't change it. */
+  List<NodeInfo> eligible(ClusterView view) {
+    List<Filter> statics = filters.stream().filter(Filter::isStatic).toList();
     List<NodeInfo> nodes = view.nodes();
-    List<Candidate> out = new ArrayList<>();
+    List<NodeInfo> out = new ArrayList<>();
     for (int i = 0; i < nodes.size(); i++) {
       NodeInfo n = nodes.get(i);
-      int capacity = capacity(n, rejected);
+      boolean ok = true;
+      for (int f = 0; f < statics.size() && ok; f++) {
+        ok = statics.get(f).check(n);
+      }
+      if (ok) {
+        out.add(n);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Runs the dynamic filters (replicas per node, CPU, memory, host ports) over the eligible nodes and returns
+   * the nodes with room for at least one task, with their capacity for the group.
+   */
+  List<Candidate> candidates(ClusterView view, List<NodeInfo> eligible, long seed) {
+    List<Filter> dynamic = filters.stream().filter(f -> !f.isStatic()).toList();
+    // The service's per-node counts, read from the few nodes that have its tasks (indexed by list position).
+    int[] serviceTasks = new int[view.nodes().size()];
+    view.nodesOf(group.serviceId).forEach((node, count) -> {
+      if (node.index >= 0) {
+        serviceTasks[node.index] = count[0];
+      }
+    });
+    List<Candidate> out = new ArrayList<>(eligible.size());
+    for (int i = 0; i < eligible.size(); i++) {
+      NodeInfo n = eligible.get(i);
+      int capacity = Filter.UNLIMITED;
+      for (int f = 0; f < dynamic.size() && capacity > 0; f++) {
+        capacity = Math.min(capacity, dynamic.get(f).capacity(n));
+      }
       if (capacity > 0) {
-        out.add(new Candidate(n, capacity, n.tasksOf(group.serviceId), Candidate.rank(seed, n.idHash())));
+        out.add(new Candidate(n, capacity, serviceTasks[n.index], Candidate.rank(seed, n.idHash())));
       }
     }
     return out;

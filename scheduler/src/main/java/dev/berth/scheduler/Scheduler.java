@@ -7,6 +7,7 @@ import dev.berth.api.v1.TaskSpec;
 import dev.berth.scheduler.score.Candidate;
 import dev.berth.scheduler.score.PreferenceTree;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,15 +77,18 @@ public final class Scheduler {
       }
     }
     List<Assignment> assignments = new ArrayList<>(tasks.size());
+    // Static filters don't depend on placements, so their result is shared by groups with the same key.
+    Map<Object, List<NodeInfo>> eligible = new HashMap<>();
     for (Map.Entry<GroupKey, List<Task>> g : groups.entrySet()) {
       Service service = view.service(g.getKey().serviceId());
-      placeGroup(view, new GroupSpec(service, g.getKey().spec()), g.getValue(), assignments, unschedulable);
+      placeGroup(view, new GroupSpec(service, g.getKey().spec()), g.getValue(), eligible, assignments,
+          unschedulable);
     }
     return new SchedulingResult(assignments, unschedulable);
   }
 
-  private void placeGroup(ClusterView view, GroupSpec group, List<Task> tasks, List<Assignment> assignments,
-      Map<String, String> unschedulable) {
+  private void placeGroup(ClusterView view, GroupSpec group, List<Task> tasks, Map<Object, List<NodeInfo>> eligible,
+      List<Assignment> assignments, Map<String, String> unschedulable) {
     if (group.invalid != null) {
       for (Task t : tasks) {
         unschedulable.put(t.getMeta().getId(), group.invalid);
@@ -92,8 +96,8 @@ public final class Scheduler {
       return;
     }
     Pipeline pipeline = Pipeline.of(group);
-    int[] rejected = new int[pipeline.filters().size()];
-    PreferenceTree tree = pipeline.rank(pipeline.candidates(view, seed, rejected), seed);
+    List<NodeInfo> nodes = eligible.computeIfAbsent(pipeline.staticKey(), k -> pipeline.eligible(view));
+    PreferenceTree tree = pipeline.rank(pipeline.candidates(view, nodes, seed), seed);
     String noNode = null;
     for (Task t : tasks) {
       String taskId = t.getMeta().getId();

@@ -2,6 +2,7 @@ package dev.berth.scheduler.score;
 
 import dev.berth.scheduler.NodeAttribute;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -34,7 +35,9 @@ public final class PreferenceTree {
     final long tiebreak;
     long serviceTasks;
     PriorityQueue<Branch> children;
-    PriorityQueue<Candidate> leaf;
+    CandidateHeap leaf;
+    /** Leaf members while building. */
+    List<Candidate> members;
 
     Branch(Branch parent, String value, long tiebreak) {
       this.parent = parent;
@@ -61,23 +64,24 @@ public final class PreferenceTree {
   public PreferenceTree(List<Candidate> candidates, List<NodeAttribute> descriptors, Comparator<Candidate> order,
       long seed) {
     root = new Branch(null, "", 0);
+    if (descriptors.isEmpty()) {
+      root.leaf = new CandidateHeap(candidates, order);
+      return;
+    }
     for (Candidate c : candidates) {
       Branch b = root;
-      b.serviceTasks += c.serviceTasks();
       for (NodeAttribute d : descriptors) {
         b = child(b, d.valueOf(c.node().node()), seed);
         b.serviceTasks += c.serviceTasks();
       }
-      if (b.leaf == null) {
-        b.leaf = new PriorityQueue<>(order);
+      if (b.members == null) {
+        b.members = new ArrayList<>();
       }
-      b.leaf.add(c);
+      b.members.add(c);
     }
-    if (root.leaf == null && root.children == null) {
-      root.leaf = new PriorityQueue<>(order);
-    }
-    if (!descriptors.isEmpty()) {
-      heapify(root);
+    heapify(root, order);
+    if (root.children == null) {
+      root.leaf = new CandidateHeap(List.of(), order);
     }
   }
 
@@ -87,14 +91,19 @@ public final class PreferenceTree {
         .computeIfAbsent(v, k -> new Branch(parent, k, Candidate.rank(seed, k.hashCode())));
   }
 
-  private void heapify(Branch b) {
+  private void heapify(Branch b, Comparator<Candidate> order) {
+    if (b.members != null) {
+      b.leaf = new CandidateHeap(b.members, order);
+      b.members = null;
+      return;
+    }
     Map<String, Branch> kids = building.remove(b);
     if (kids == null) {
       return;
     }
     b.children = new PriorityQueue<>(Math.max(1, kids.size()), BRANCH_ORDER);
     for (Branch k : kids.values()) {
-      heapify(k);
+      heapify(k, order);
       b.children.add(k);
     }
   }
