@@ -18,8 +18,8 @@ import java.util.Map;
 
 /**
  * Keeps exactly one live task of each global service on every eligible node (ready, active,
- * constraints met), following nodes as they join, drain or get relabelled. New tasks name
- * their node up front (slot 0); the allocator still checks they fit. Tasks on nodes that were
+ * constraints met), following nodes as they join, drain or get relabelled. New tasks are
+ * pinned to their node (slot 0, see {@link TaskFactory}); the allocator still checks they fit. Tasks on nodes that were
  * removed, drained or no longer meet the constraints are shut down; tasks on nodes that are
  * merely down or paused are left alone (node liveness decides about those).
  *
@@ -64,9 +64,10 @@ public final class GlobalReconciler implements Reconciler {
     Map<String, List<Task>> liveByNode = new HashMap<>();
     Map<String, Integer> lastAttempt = new HashMap<>();
     for (Task task : view.tasksOfService(service.getMeta().getId())) {
-      lastAttempt.merge(task.getNodeId(), task.getAttempt(), Math::max);
+      String node = TaskStates.pinnedNode(task);
+      lastAttempt.merge(node, task.getAttempt(), Math::max);
       if (TaskStates.isLive(task)) {
-        liveByNode.computeIfAbsent(task.getNodeId(), n -> new ArrayList<>()).add(task);
+        liveByNode.computeIfAbsent(node, n -> new ArrayList<>()).add(task);
       }
     }
     for (Map.Entry<String, List<Task>> entry : liveByNode.entrySet()) {

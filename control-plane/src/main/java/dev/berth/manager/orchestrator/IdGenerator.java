@@ -1,6 +1,6 @@
 package dev.berth.manager.orchestrator;
 
-import java.security.SecureRandom;
+import dev.berth.manager.store.Ids;
 
 /**
  * Makes object ids on the proposing side (ids travel inside log entries; apply never
@@ -12,18 +12,8 @@ import java.security.SecureRandom;
 public interface IdGenerator {
   String next();
 
-  /** 25 lowercase base-36 characters (~129 bits) from a {@link SecureRandom}. */
+  /** Random ids in the store's format ({@link Ids#newId()}). */
   static IdGenerator random() {
-    SecureRandom random = new SecureRandom();
-    char[] alphabet = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
-    return () -> {
-      char[] id = new char[25];
-      synchronized (random) {
-        for (int i = 0; i < id.length; i++) {
-          id[i] = alphabet[random.nextInt(alphabet.length)];
-        }
-      }
-      return new String(id);
-    };
+    return Ids::newId;
   }
 }

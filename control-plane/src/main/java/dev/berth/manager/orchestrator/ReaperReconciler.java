@@ -5,6 +5,8 @@ import dev.berth.api.v1.NodeState;
 import dev.berth.api.v1.Service;
 import dev.berth.api.v1.Task;
 import dev.berth.api.v1.TaskState;
+import dev.berth.api.v1.TaskStatus;
+import dev.berth.internal.v1.TaskStatusChange;
 import dev.berth.internal.v1.Command;
 import dev.berth.internal.v1.Plan;
 import dev.berth.manager.store.StoreView;
@@ -18,8 +20,9 @@ import java.util.Optional;
 /**
  * Deletes task history: per slot (per node for global services) only the newest
  * {@code task_history_limit} finished tasks are kept (service setting, else the cluster's,
- * else 5). Tasks of removed services are first shut down (desired SHUTDOWN) and deleted once
- * they have ended, never ran, or their node is gone or down.
+ * else 5). Tasks of removed services are shut down (desired SHUTDOWN, unless the store already
+ * set REMOVE) and deleted once they have ended or never reached a node; those stuck on a node
+ * that is gone or down are marked ORPHANED first.
  *
  * <p>Thread model and error contract: see {@link Reconciler}.
  */
@@ -65,8 +68,14 @@ public final class ReaperReconciler implements Reconciler {
       if (Plans.full(plan, maxChangesPerRound)) {
         return Plans.toCommands(plan);
       }
-      if (canDelete(view, task)) {
+      if (TaskStates.isTerminal(task) || task.getNodeId().isEmpty()) {
         plan.addDeleteTasks(task.getMeta().getId());
+      } else if (nodeLost(view, task)) {
+        // The store deletes only ended tasks: a task nobody can report any more ends ORPHANED
+        // first, and is deleted on a later round.
+        plan.addStatusChanges(TaskStatusChange.newBuilder().setTaskId(task.getMeta().getId())
+            .setStatus(TaskStatus.newBuilder().setState(TaskState.ORPHANED).setTimestampMs(nowMs)
+                .setMessage("service removed while node " + task.getNodeId() + " is down")));
       } else if (TaskStates.isLive(task)) {
         plan.addDesired(Plans.desired(task.getMeta().getId(), TaskState.SHUTDOWN));
       }
@@ -99,10 +108,7 @@ public final class ReaperReconciler implements Reconciler {
     return clusterLimit > 0 ? clusterLimit : DEFAULT_HISTORY_LIMIT;
   }
 
-  private static boolean canDelete(StoreView view, Task task) {
-    if (TaskStates.isTerminal(task) || TaskStates.isUnassigned(task)) {
-      return true;
-    }
+  private static boolean nodeLost(StoreView view, Task task) {
     Optional<Node> node = view.node(task.getNodeId());
     return node.isEmpty() || node.get().getStatus().getState() == NodeState.NODE_DOWN;
   }

@@ -71,7 +71,7 @@ public final class RestartReconciler implements Reconciler {
               view,
               service.get(),
               task.getSlot(),
-              task.getSlot() == 0 ? task.getNodeId() : "",
+              TaskStates.pinnedNode(task),
               task.getAttempt() + 1,
               nowMs));
     }

@@ -2,7 +2,6 @@ package dev.berth.manager.orchestrator;
 
 import dev.berth.api.v1.Service;
 import dev.berth.api.v1.Task;
-import dev.berth.api.v1.TaskSpec;
 import dev.berth.api.v1.TaskState;
 import dev.berth.api.v1.UpdateConfig;
 import dev.berth.api.v1.UpdateStatus;
@@ -62,7 +61,6 @@ public final class RollingUpdateReconciler implements Reconciler {
   private void reconcileService(
       StoreView view, Service service, long nowMs, Plan.Builder plan, List<Command> extra) {
     String serviceId = service.getMeta().getId();
-    TaskSpec current = service.getSpec().getTask();
     UpdateStatus status = service.getUpdateStatus();
     UpdateConfig config = service.getSpec().getUpdate();
     // slot key -> live tasks on the old spec / on the current spec
@@ -71,7 +69,7 @@ public final class RollingUpdateReconciler implements Reconciler {
     List<Task> all = view.tasksOfService(serviceId);
     for (Task task : all) {
       if (TaskStates.isLive(task)) {
-        (task.getSpec().equals(current) ? fresh : stale)
+        (isCurrent(task, service) ? fresh : stale)
             .computeIfAbsent(TaskStates.slotKey(task), k -> new ArrayList<>())
             .add(task);
       }
@@ -95,7 +93,7 @@ public final class RollingUpdateReconciler implements Reconciler {
       for (Task task : all) {
         TaskState state = task.getStatus().getState();
         boolean failed = state == TaskState.FAILED || state == TaskState.REJECTED;
-        if (failed && task.getSpec().equals(current) && task.getMeta().getCreatedAtMs() >= startedAt) {
+        if (failed && isCurrent(task, service) && task.getMeta().getCreatedAtMs() >= startedAt) {
           onFailure(service, task, plan, extra);
           return;
         }
@@ -144,9 +142,13 @@ public final class RollingUpdateReconciler implements Reconciler {
         }
       }
       plan.addCreateTasks(factory.newTask(view, service, old.getSlot(),
-          old.getSlot() == 0 ? old.getNodeId() : "", 0, nowMs));
+          TaskStates.pinnedNode(old), 0, nowMs));
       capacity--;
     }
+  }
+
+  private static boolean isCurrent(Task task, Service service) {
+    return task.getSpec().equals(TaskFactory.specFor(service, TaskStates.pinnedNode(task)));
   }
 
   private static boolean createdSince(List<Task> tasks, long since) {

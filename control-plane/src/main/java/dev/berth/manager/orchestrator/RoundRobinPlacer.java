@@ -20,8 +20,8 @@ import java.util.Set;
  * cursor persists across calls so successive rounds keep spreading) and takes the first that
  * is ready and active, meets the constraints and {@code max_replicas_per_node}, has its host
  * ports free and enough CPU and memory left after the reservations already placed, including
- * those placed earlier in the same call. Tasks that name a node (global services) are checked
- * against that node only. Unplaceable tasks get a reason counted by filter, e.g. {@code no
+ * those placed earlier in the same call. Tasks pinned to a node (global services, see {@link
+ * TaskFactory}) are checked against that node only. Unplaceable tasks get a reason counted by filter, e.g. {@code no
  * suitable node (insufficient memory on 7 nodes, constraint node.labels.zone==a unmet on 3 nodes)}.
  *
  * <p>Thread model: not thread-safe (holds the cursor); called from the reconcile thread only.
@@ -53,17 +53,18 @@ public final class RoundRobinPlacer implements Placer {
     String taskId = task.getMeta().getId();
     List<PortBinding> ports = hostPorts(task);
     Map<String, Integer> rejections = new LinkedHashMap<>();
-    if (!task.getNodeId().isEmpty()) {
-      NodeLoad load = loads.get(task.getNodeId());
+    String pinned = TaskStates.pinnedNode(task);
+    if (!pinned.isEmpty()) {
+      NodeLoad load = loads.get(pinned);
       if (load == null) {
-        return Decision.unplaced(taskId, "node " + task.getNodeId() + " does not exist");
+        return Decision.unplaced(taskId, "node " + pinned + " does not exist");
       }
       Optional<String> why = load.rejects(task, ports);
       if (why.isPresent()) {
-        return Decision.unplaced(taskId, "node " + task.getNodeId() + " unsuitable (" + why.get() + ")");
+        return Decision.unplaced(taskId, "node " + pinned + " unsuitable (" + why.get() + ")");
       }
       load.add(task, ports);
-      return Decision.placed(taskId, task.getNodeId(), ports);
+      return Decision.placed(taskId, pinned, ports);
     }
     if (ring.isEmpty()) {
       return Decision.unplaced(taskId, "no nodes in the cluster");

@@ -5,6 +5,7 @@ import dev.berth.api.v1.NetworkAttachment;
 import dev.berth.api.v1.NetworkAttachmentConfig;
 import dev.berth.api.v1.Service;
 import dev.berth.api.v1.Task;
+import dev.berth.api.v1.TaskSpec;
 import dev.berth.api.v1.TaskState;
 import dev.berth.api.v1.TaskStatus;
 import dev.berth.api.v1.Network;
@@ -15,10 +16,18 @@ import java.util.Optional;
  * Builds new Task objects for a service slot with proposer-side ids and timestamps.
  * Network addresses are left for the applier to allocate (only network ids are set).
  *
+ * <p>Global-service tasks must run on one given node, but the store only accepts new tasks
+ * without a node (nodes are set by plan assignments, which re-validate capacity). Such a task
+ * is therefore pinned by appending the constraint {@code node.id==NODE} to its spec's
+ * placement: the placer honours it like any constraint (so an unfit node yields a PENDING
+ * reason), and {@link TaskStates#pinnedNode} reads it back.
+ *
  * <p>Thread model: thread-safe if its {@link IdGenerator} is.
  */
 public final class TaskFactory {
   private final IdGenerator ids;
+
+  static final String PIN_PREFIX = "node.id==";
 
   public TaskFactory(IdGenerator ids) {
     this.ids = ids;
@@ -26,10 +35,10 @@ public final class TaskFactory {
 
   /**
    * @param slot slot number (replicated) or 0 (global)
-   * @param nodeId node the task must run on (global services), or "" to let the placer pick
+   * @param pinnedNode node the task must run on (global services), or "" to let the placer pick
    * @param attempt restart attempt within the slot
    */
-  public Task newTask(StoreView view, Service service, long slot, String nodeId, int attempt, long nowMs) {
+  public Task newTask(StoreView view, Service service, long slot, String pinnedNode, int attempt, long nowMs) {
     Task.Builder task =
         Task.newBuilder()
             .setMeta(
@@ -37,8 +46,7 @@ public final class TaskFactory {
             .setServiceId(service.getMeta().getId())
             .setServiceName(service.getSpec().getName())
             .setSlot(slot)
-            .setNodeId(nodeId)
-            .setSpec(service.getSpec().getTask())
+            .setSpec(specFor(service, pinnedNode))
             .setSpecVersion(service.getSpecVersion())
             .setDesiredState(TaskState.RUNNING)
             .setAttempt(attempt)
@@ -57,6 +65,17 @@ public final class TaskFactory {
                           .addAllAliases(config.getAliasesList())));
     }
     return task.build();
+  }
+
+  /** The spec a task of this service (pinned to a node, or not) is created with. */
+  public static TaskSpec specFor(Service service, String pinnedNode) {
+    TaskSpec spec = service.getSpec().getTask();
+    if (pinnedNode.isEmpty()) {
+      return spec;
+    }
+    TaskSpec.Builder pinned = spec.toBuilder();
+    pinned.getPlacementBuilder().addConstraints(PIN_PREFIX + pinnedNode);
+    return pinned.build();
   }
 
   private static Optional<Network> resolve(StoreView view, String target) {

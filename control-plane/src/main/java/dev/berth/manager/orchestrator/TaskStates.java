@@ -2,6 +2,7 @@ package dev.berth.manager.orchestrator;
 
 import dev.berth.api.v1.Task;
 import dev.berth.api.v1.TaskState;
+import java.util.List;
 
 /** Predicates over the forward-only task lifecycle shared by the reconcilers. */
 public final class TaskStates {
@@ -41,6 +42,28 @@ public final class TaskStates {
 
   /** Slot identity: the slot number for replicated services, the node for global ones. */
   public static String slotKey(Task task) {
-    return task.getSlot() != 0 ? Long.toString(task.getSlot()) : "node:" + task.getNodeId();
+    return task.getSlot() != 0 ? Long.toString(task.getSlot()) : "node:" + pinnedNode(task);
+  }
+
+  /**
+   * The node a global-service task belongs to: its node once assigned, before that the node
+   * named by the {@code node.id==} constraint {@link TaskFactory} appended; empty for
+   * replicated tasks.
+   */
+  public static String pinnedNode(Task task) {
+    if (task.getSlot() != 0) {
+      return "";
+    }
+    if (!task.getNodeId().isEmpty()) {
+      return task.getNodeId();
+    }
+    List<String> constraints = task.getSpec().getPlacement().getConstraintsList();
+    if (!constraints.isEmpty()) {
+      String last = constraints.get(constraints.size() - 1);
+      if (last.startsWith(TaskFactory.PIN_PREFIX)) {
+        return last.substring(TaskFactory.PIN_PREFIX.length());
+      }
+    }
+    return "";
   }
 }

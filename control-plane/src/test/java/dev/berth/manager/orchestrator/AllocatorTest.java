@@ -95,18 +95,20 @@ class AllocatorTest {
   void globalTasksGoToTheirOwnNodeIfItFits() {
     Service g = global("g", reserving(600));
     Fixture f = new Fixture().add(aNode("n1", 4, 1000)).add(aNode("n2", 4, 1000)).add(g)
-        .add(task("g1", g, 0, "n1", TaskState.NEW))
-        .add(task("g2", g, 0, "n2", TaskState.NEW))
         .add(task("hog", replicated("x", 1, reserving(500)), 1, "n2", TaskState.RUNNING));
+    TaskFactory factory = new TaskFactory(sequentialIds());
+    Task g1 = factory.newTask(f, g, 0, "n1", 0, 0);
+    Task g2 = factory.newTask(f, g, 0, "n2", 0, 0);
+    f.add(g1).add(g2);
 
     Plan plan = allocator.reconcile(f, 0).get(0).getPlan();
 
     assertThat(plan.getAssignmentsList()).singleElement().satisfies(a -> {
-      assertThat(a.getTaskId()).isEqualTo("g1");
+      assertThat(a.getTaskId()).isEqualTo(g1.getMeta().getId());
       assertThat(a.getNodeId()).isEqualTo("n1");
     });
     assertThat(plan.getPendingList()).singleElement().satisfies(p -> {
-      assertThat(p.getTaskId()).isEqualTo("g2");
+      assertThat(p.getTaskId()).isEqualTo(g2.getMeta().getId());
       assertThat(p.getReason()).isEqualTo("node n2 unsuitable (insufficient memory)");
     });
   }

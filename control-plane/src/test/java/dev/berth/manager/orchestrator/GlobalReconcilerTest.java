@@ -39,7 +39,7 @@ class GlobalReconcilerTest {
 
     Plan plan = reconciler.reconcile(f, 5).get(0).getPlan();
 
-    assertThat(plan.getCreateTasksList()).extracting(Task::getNodeId).containsExactly("n1", "n2", "n3");
+    assertThat(plan.getCreateTasksList()).extracting(TaskStates::pinnedNode).containsExactly("n1", "n2", "n3");
     assertThat(plan.getCreateTasksList()).allMatch(t -> t.getSlot() == 0 && t.getStatus().getState() == TaskState.NEW);
     f.apply(java.util.List.of(dev.berth.internal.v1.Command.newBuilder().setPlan(plan).build()), 5);
     assertThat(reconciler.reconcile(f, 6)).isEmpty();
@@ -54,7 +54,7 @@ class GlobalReconcilerTest {
     // join
     f.add(aNode("n9").toBuilder().setSpec(aNode("n9").getSpec().toBuilder().putLabels("zone", "a")).build());
     Plan joined = reconciler.reconcile(f, 1).get(0).getPlan();
-    assertThat(joined.getCreateTasksList()).extracting(Task::getNodeId).containsExactly("n9");
+    assertThat(joined.getCreateTasksList()).extracting(TaskStates::pinnedNode).containsExactly("n9");
     f.apply(reconciler.reconcile(f, 1), 1);
 
     // drain n1, relabel n2 out of zone a
@@ -62,17 +62,19 @@ class GlobalReconcilerTest {
     f.add(f.nodes.get("n2").toBuilder().setSpec(f.nodes.get("n2").getSpec().toBuilder().putLabels("zone", "b")).build());
     Plan moved = reconciler.reconcile(f, 2).get(0).getPlan();
     assertThat(moved.getCreateTasksList()).isEmpty();
-    assertThat(moved.getDesiredList()).extracting(d -> f.tasks.get(d.getTaskId()).getNodeId())
+    assertThat(moved.getDesiredList()).extracting(d -> TaskStates.pinnedNode(f.tasks.get(d.getTaskId())))
         .containsExactlyInAnyOrder("n1", "n2");
     assertThat(moved.getDesiredList()).allMatch(d -> d.getDesiredState() == TaskState.SHUTDOWN);
     f.apply(reconciler.reconcile(f, 2), 2);
-    assertThat(f.live("g")).extracting(Task::getNodeId).containsExactlyInAnyOrder("n3", "n9");
+    assertThat(f.live("g")).extracting(TaskStates::pinnedNode).containsExactlyInAnyOrder("n3", "n9");
 
     // relabel back: a new task, attempt after the old one
     f.add(f.nodes.get("n2").toBuilder().setSpec(f.nodes.get("n2").getSpec().toBuilder().putLabels("zone", "a")).build());
     Plan back = reconciler.reconcile(f, 3).get(0).getPlan();
     assertThat(back.getCreateTasksList()).singleElement().satisfies(t -> {
-      assertThat(t.getNodeId()).isEqualTo("n2");
+      assertThat(TaskStates.pinnedNode(t)).isEqualTo("n2");
+      assertThat(t.getNodeId()).as("the store sets nodes only through assignments").isEmpty();
+      assertThat(t.getSpec().getPlacement().getConstraintsList()).containsExactly("node.labels.zone==a", "node.id==n2");
       assertThat(t.getAttempt()).isEqualTo(1);
     });
   }
@@ -87,6 +89,6 @@ class GlobalReconcilerTest {
     f.nodes.remove("n3");
     Plan plan = reconciler.reconcile(f, 2).get(0).getPlan();
     assertThat(plan.getDesiredList()).singleElement()
-        .satisfies(d -> assertThat(f.tasks.get(d.getTaskId()).getNodeId()).isEqualTo("n3"));
+        .satisfies(d -> assertThat(TaskStates.pinnedNode(f.tasks.get(d.getTaskId()))).isEqualTo("n3"));
   }
 }

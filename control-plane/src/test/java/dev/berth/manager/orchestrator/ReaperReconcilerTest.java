@@ -65,13 +65,20 @@ class ReaperReconcilerTest {
 
     Plan plan = reaper.reconcile(f, 0).get(0).getPlan();
 
-    assertThat(plan.getDeleteTasksList()).containsExactlyInAnyOrder("pending", "ended", "onDown");
+    assertThat(plan.getDeleteTasksList()).containsExactlyInAnyOrder("pending", "ended");
+    assertThat(plan.getStatusChangesList()).singleElement().satisfies(c -> {
+      assertThat(c.getTaskId()).isEqualTo("onDown");
+      assertThat(c.getStatus().getState()).isEqualTo(TaskState.ORPHANED);
+    });
     assertThat(plan.getDesiredList()).singleElement().satisfies(d -> {
       assertThat(d.getTaskId()).isEqualTo("running");
       assertThat(d.getDesiredState()).isEqualTo(TaskState.SHUTDOWN);
     });
     f.apply(java.util.List.of(dev.berth.internal.v1.Command.newBuilder().setPlan(plan).build()), 0);
-    assertThat(reaper.reconcile(f, 0)).as("running task must stop first").isEmpty();
+    assertThat(reaper.reconcile(f, 0).get(0).getPlan().getDeleteTasksList())
+        .as("the orphaned task goes, the running one must stop first").containsExactly("onDown");
+    f.apply(reaper.reconcile(f, 0), 0);
+    assertThat(reaper.reconcile(f, 0)).isEmpty();
     f.setState("running", TaskState.SHUTDOWN, 1);
     assertThat(reaper.reconcile(f, 1).get(0).getPlan().getDeleteTasksList()).containsExactly("running");
   }

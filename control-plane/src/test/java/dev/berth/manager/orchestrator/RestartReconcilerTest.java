@@ -91,7 +91,7 @@ class RestartReconcilerTest {
     Service g = global("g", spec("agent:1"));
     Fixture f = new Fixture().add(g).add(task("gt", g, 0, "n7", TaskState.FAILED));
     Plan plan = reconciler.reconcile(f, 10).get(0).getPlan();
-    assertThat(plan.getCreateTasks(0).getNodeId()).isEqualTo("n7");
+    assertThat(TaskStates.pinnedNode(plan.getCreateTasks(0))).isEqualTo("n7");
 
     Fixture orphan = new Fixture().add(task("lost", g, 0, "n7", TaskState.FAILED));
     assertThat(reconciler.reconcile(orphan, 10)).isEmpty();
