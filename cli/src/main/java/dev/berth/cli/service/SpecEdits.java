@@ -35,9 +35,9 @@ public record SpecEdits(
 
   /** Applies every edit to {@code spec}; throws {@link UserException} naming the flag of a bad value. */
   public void applyTo(ServiceSpec.Builder spec) {
-    TaskSpec.Builder task = spec.getTaskBuilder();
-    ContainerSpec.Builder container = task.getContainerBuilder();
+    // Builders are fetched only for lists being edited (getXBuilder() marks a message as set).
     if (!env.add().isEmpty() || !env.rm().isEmpty()) {
+      ContainerSpec.Builder container = spec.getTaskBuilder().getContainerBuilder();
       List<String> vars = new ArrayList<>(container.getEnvList());
       for (String rm : env.rm()) {
         vars.removeIf(v -> v.equals(rm) || key(v).equals(rm));
@@ -52,9 +52,12 @@ public record SpecEdits(
       container.clearEnv().addAllEnv(vars);
     }
     editMap(labels, spec.getLabelsMap(), spec::putLabels, spec::removeLabels);
-    editMap(containerLabels, container.getLabelsMap(), container::putLabels, container::removeLabels);
+    if (!containerLabels.add().isEmpty() || !containerLabels.rm().isEmpty()) {
+      ContainerSpec.Builder container = spec.getTaskBuilder().getContainerBuilder();
+      editMap(containerLabels, container.getLabelsMap(), container::putLabels, container::removeLabels);
+    }
     if (!constraints.add().isEmpty() || !constraints.rm().isEmpty()) {
-      Placement.Builder placement = task.getPlacementBuilder();
+      Placement.Builder placement = spec.getTaskBuilder().getPlacementBuilder();
       List<String> list = new ArrayList<>(placement.getConstraintsList());
       list.removeAll(constraints.rm());
       for (String c : constraints.add()) {
@@ -69,7 +72,7 @@ public record SpecEdits(
       placement.clearConstraints().addAllConstraints(list);
     }
     if (!placementPrefs.add().isEmpty() || !placementPrefs.rm().isEmpty()) {
-      Placement.Builder placement = task.getPlacementBuilder();
+      Placement.Builder placement = spec.getTaskBuilder().getPlacementBuilder();
       List<PlacementPreference> list = new ArrayList<>(placement.getPreferencesList());
       for (String rm : placementPrefs.rm()) {
         list.remove(preference(placementPrefs.rmFlag(), rm));
@@ -94,6 +97,7 @@ public record SpecEdits(
       endpoint.clearPorts().addAllPorts(ports);
     }
     if (!networks.add().isEmpty() || !networks.rm().isEmpty()) {
+      TaskSpec.Builder task = spec.getTaskBuilder();
       List<NetworkAttachmentConfig> list = new ArrayList<>(task.getNetworksList());
       list.removeIf(n -> networks.rm().contains(n.getTarget()));
       for (String add : networks.add()) {

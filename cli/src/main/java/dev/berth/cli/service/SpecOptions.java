@@ -5,7 +5,6 @@ import dev.berth.api.v1.HealthCheck;
 import dev.berth.api.v1.RestartPolicy;
 import dev.berth.api.v1.SchedulingStrategy;
 import dev.berth.api.v1.ServiceSpec;
-import dev.berth.api.v1.TaskSpec;
 import dev.berth.api.v1.UpdateConfig;
 import dev.berth.cli.Converters;
 import dev.berth.cli.UserException;
@@ -142,33 +141,33 @@ public final class SpecOptions {
       }
       spec.getReplicatedBuilder().setReplicas(replicas);
     }
-    TaskSpec.Builder task = spec.getTaskBuilder();
-    applyResources(task);
-    applyRestart(task);
+    // Builders are fetched only when a flag is given: getXBuilder() marks a message as set, and an
+    // untouched spec must stay equal to the one read (update --rollback checks that).
+    applyResources(spec);
+    applyRestart(spec);
     applyUpdate(spec);
-    ContainerSpec.Builder c = task.getContainerBuilder();
-    applyHealth(c);
+    applyHealth(spec);
     if (stopGracePeriod != null) {
-      c.setStopGracePeriodMs(stopGracePeriod);
+      container(spec).setStopGracePeriodMs(stopGracePeriod);
     }
     if (stopSignal != null) {
-      c.setStopSignal(stopSignal);
+      container(spec).setStopSignal(stopSignal);
     }
     if (workdir != null) {
-      c.setDir(workdir);
+      container(spec).setDir(workdir);
     }
     if (user != null) {
-      c.setUser(user);
+      container(spec).setUser(user);
     }
     if (hostname != null) {
-      c.setHostname(hostname);
+      container(spec).setHostname(hostname);
     }
     if (entrypoint != null) {
-      c.clearCommand().addAllCommand(words(entrypoint));
+      container(spec).clearCommand().addAllCommand(words(entrypoint));
     }
     if (maxReplicasPerNode != null) {
       nonNegative("--replicas-max-per-node", maxReplicasPerNode);
-      task.getPlacementBuilder().setMaxReplicasPerNode(maxReplicasPerNode);
+      spec.getTaskBuilder().getPlacementBuilder().setMaxReplicasPerNode(maxReplicasPerNode);
     }
     if (taskHistoryLimit != null) {
       nonNegative("--task-history-limit", taskHistoryLimit);
@@ -179,38 +178,38 @@ public final class SpecOptions {
     }
   }
 
-  private void applyResources(TaskSpec.Builder task) {
+  private void applyResources(ServiceSpec.Builder spec) {
     if (reserveCpu != null) {
-      task.getResourcesBuilder().getReservationsBuilder().setNanoCpus(reserveCpu);
+      spec.getTaskBuilder().getResourcesBuilder().getReservationsBuilder().setNanoCpus(reserveCpu);
     }
     if (reserveMemory != null) {
-      task.getResourcesBuilder().getReservationsBuilder().setMemoryBytes(reserveMemory);
+      spec.getTaskBuilder().getResourcesBuilder().getReservationsBuilder().setMemoryBytes(reserveMemory);
     }
     if (limitCpu != null) {
-      task.getResourcesBuilder().getLimitsBuilder().setNanoCpus(limitCpu);
+      spec.getTaskBuilder().getResourcesBuilder().getLimitsBuilder().setNanoCpus(limitCpu);
     }
     if (limitMemory != null) {
-      task.getResourcesBuilder().getLimitsBuilder().setMemoryBytes(limitMemory);
+      spec.getTaskBuilder().getResourcesBuilder().getLimitsBuilder().setMemoryBytes(limitMemory);
     }
     if (limitPids != null) {
       nonNegative("--limit-pids", limitPids);
-      task.getResourcesBuilder().setPidsLimit(limitPids);
+      spec.getTaskBuilder().getResourcesBuilder().setPidsLimit(limitPids);
     }
   }
 
-  private void applyRestart(TaskSpec.Builder task) {
+  private void applyRestart(ServiceSpec.Builder spec) {
     if (restartCondition != null) {
-      task.getRestartPolicyBuilder().setCondition(choose("--restart-condition", restartCondition, CONDITIONS));
+      spec.getTaskBuilder().getRestartPolicyBuilder().setCondition(choose("--restart-condition", restartCondition, CONDITIONS));
     }
     if (restartDelay != null) {
-      task.getRestartPolicyBuilder().setDelayMs(restartDelay);
+      spec.getTaskBuilder().getRestartPolicyBuilder().setDelayMs(restartDelay);
     }
     if (restartMaxAttempts != null) {
       nonNegative("--restart-max-attempts", restartMaxAttempts);
-      task.getRestartPolicyBuilder().setMaxAttempts(restartMaxAttempts);
+      spec.getTaskBuilder().getRestartPolicyBuilder().setMaxAttempts(restartMaxAttempts);
     }
     if (restartWindow != null) {
-      task.getRestartPolicyBuilder().setWindowMs(restartWindow);
+      spec.getTaskBuilder().getRestartPolicyBuilder().setWindowMs(restartWindow);
     }
   }
 
@@ -231,33 +230,37 @@ public final class SpecOptions {
     }
   }
 
-  private void applyHealth(ContainerSpec.Builder c) {
+  private void applyHealth(ServiceSpec.Builder spec) {
     if (noHealthcheck && healthCmd != null) {
       throw UserException.field("--no-healthcheck", "conflicts with --health-cmd");
     }
     if (noHealthcheck) {
-      c.setHealthcheck(HealthCheck.newBuilder().addTest("NONE"));
+      container(spec).setHealthcheck(HealthCheck.newBuilder().addTest("NONE"));
       return;
     }
     if (healthCmd != null) {
       if (healthCmd.isBlank()) {
         throw UserException.field("--health-cmd", "must not be empty");
       }
-      c.getHealthcheckBuilder().clearTest().addTest("CMD-SHELL").addTest(healthCmd);
+      container(spec).getHealthcheckBuilder().clearTest().addTest("CMD-SHELL").addTest(healthCmd);
     }
     if (healthInterval != null) {
-      c.getHealthcheckBuilder().setIntervalMs(healthInterval);
+      container(spec).getHealthcheckBuilder().setIntervalMs(healthInterval);
     }
     if (healthRetries != null) {
       nonNegative("--health-retries", healthRetries);
-      c.getHealthcheckBuilder().setRetries(healthRetries);
+      container(spec).getHealthcheckBuilder().setRetries(healthRetries);
     }
     if (healthTimeout != null) {
-      c.getHealthcheckBuilder().setTimeoutMs(healthTimeout);
+      container(spec).getHealthcheckBuilder().setTimeoutMs(healthTimeout);
     }
     if (healthStartPeriod != null) {
-      c.getHealthcheckBuilder().setStartPeriodMs(healthStartPeriod);
+      container(spec).getHealthcheckBuilder().setStartPeriodMs(healthStartPeriod);
     }
+  }
+
+  private static ContainerSpec.Builder container(ServiceSpec.Builder spec) {
+    return spec.getTaskBuilder().getContainerBuilder();
   }
 
   static void nonNegative(String flag, long value) {
