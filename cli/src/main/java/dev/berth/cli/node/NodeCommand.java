@@ -250,6 +250,6 @@ public final class NodeCommand extends CommandGroup {
   }
 
   static String capitalized(String s) {
-    return s.isEmpty() ? s : s.charAt(0) + s.substring(1).toLowerCase(Locale.ROOT);
+    return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1).toLowerCase(Locale.ROOT);
   }
 }
