@@ -32,8 +32,11 @@ import picocli.CommandLine.ScopeType;
     description = "Run and inspect services on a Berth cluster.")
 public final class BerthCli extends CommandGroup {
   /** The client command groups, in help order. */
-  public static final List<Class<?>> CLIENT_COMMANDS =
-      List.of(ServiceCommand.class, NodeCommand.class, NetworkCommand.class, ClusterCommand.class);
+  public static final List<Subcommands.Entry> CLIENT_COMMANDS = List.of(
+      Subcommands.Entry.of(ServiceCommand.class, ServiceCommand.SUBCOMMANDS),
+      Subcommands.Entry.of(NodeCommand.class, NodeCommand.SUBCOMMANDS),
+      Subcommands.Entry.of(NetworkCommand.class, NetworkCommand.SUBCOMMANDS),
+      Subcommands.Entry.of(ClusterCommand.class, ClusterCommand.SUBCOMMANDS));
 
   @Mixin
   GlobalOptions global;
@@ -44,27 +47,28 @@ public final class BerthCli extends CommandGroup {
 
   /** Parses and runs one command line with the client commands only; returns the exit code. */
   public static int run(CliContext ctx, String... args) {
-    return commandLine(new BerthCli(), ctx).execute(args);
+    return commandLine(new BerthCli(), ctx, List.of(), args).execute(args);
   }
 
   /**
-   * Builds the command tree under {@code root} (a {@code @Command} object that mixes in
-   * {@link GlobalOptions} and has no {@code subcommands} of its own yet): the client commands,
-   * Berth's error handling, and {@code ctx}'s streams. Further subcommands may be added to the
-   * result with {@link CommandLine#addSubcommand(String, Object)}.
+   * Builds the command tree for {@code args} under {@code root} (a {@code @Command} object that
+   * mixes in {@link GlobalOptions} and declares no subcommands): the client commands, then
+   * {@code more} (e.g. the server commands), with Berth's error handling and {@code ctx}'s streams.
+   * Only the commands {@code args} selects are fully built (see {@link Subcommands}), so the
+   * result is meant for executing those {@code args}.
    */
-  public static CommandLine commandLine(Object root, CliContext ctx) {
-    CommandLine cl = new CommandLine(root, new CliFactory(ctx));
-    for (Class<?> c : CLIENT_COMMANDS) {
-      cl.addSubcommand(c);
-    }
-    // As in Docker, everything after IMAGE goes to the container, flags included.
-    cl.getSubcommands().get("service").getSubcommands().get("create").setStopAtPositional(true);
+  public static CommandLine commandLine(Object root, CliContext ctx, List<Subcommands.Entry> more, String... args) {
+    CliFactory factory = new CliFactory(ctx);
+    CommandLine cl = new CommandLine(root, factory);
+    List<Subcommands.Entry> all = new java.util.ArrayList<>(CLIENT_COMMANDS);
+    all.addAll(more);
+    Subcommands.add(cl, all, List.of(args), factory);
+    // Settings last: picocli copies them only to subcommands that exist when they are set.
     PrintWriter err = ctx.err();
     cl.setOut(ctx.out());
     cl.setErr(err);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
-    cl.setParameterExceptionHandler((ex, args) -> {
+    cl.setParameterExceptionHandler((ex, badArgs) -> {
       err.println("berth: " + parameterMessage(ex));
       err.flush();
       return ExitCodes.USER_ERROR;

@@ -4,9 +4,8 @@ import dev.berth.cli.BerthCli;
 import dev.berth.cli.CliContext;
 import dev.berth.cli.CommandGroup;
 import dev.berth.cli.GlobalOptions;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import picocli.CommandLine;
+import dev.berth.cli.Subcommands;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ScopeType;
@@ -31,19 +30,17 @@ public final class Berth extends CommandGroup {
   GlobalOptions global;
 
   /**
-   * Server commands by name, added after the client commands. Each entry is a picocli command
-   * class (made by picocli's factory, so a no-argument constructor) or an instance. Wiring one in
-   * is one line: replace its placeholder with the class, e.g.
-   * {@code commands.put("manager", dev.berth.manager.ManagerCommand.class)}. These commands
+   * Server commands, listed after the client commands. Wiring one in is one line: replace its
+   * placeholder with the class, e.g.
+   * {@code Subcommands.Entry.of(dev.berth.manager.ManagerCommand.class, List.of())} (built by
+   * picocli's default factory, so a public no-argument constructor; built only when the command
+   * line names it, so it costs the client commands nothing). These commands
    * inherit the client's {@code --manager} option and {@code -h/-V}, so they must not declare an
    * option of the same name.
    */
-  static Map<String, Object> serverCommands() {
-    Map<String, Object> commands = new LinkedHashMap<>();
-    commands.put("manager", new NotBuiltCommand("manager"));
-    commands.put("agent", new NotBuiltCommand("agent"));
-    return commands;
-  }
+  static final List<Subcommands.Entry> SERVER_COMMANDS = List.of(
+      Subcommands.Entry.of("manager", new NotBuiltCommand("manager")),
+      Subcommands.Entry.of("agent", new NotBuiltCommand("agent")));
 
   public static void main(String[] args) {
     System.exit(run(CliContext.system(), args));
@@ -51,8 +48,6 @@ public final class Berth extends CommandGroup {
 
   /** Parses and runs one command line; returns the exit code. */
   public static int run(CliContext ctx, String... args) {
-    CommandLine cl = BerthCli.commandLine(new Berth(), ctx);
-    serverCommands().forEach(cl::addSubcommand);
-    return cl.execute(args);
+    return BerthCli.commandLine(new Berth(), ctx, SERVER_COMMANDS, args).execute(args);
   }
 }

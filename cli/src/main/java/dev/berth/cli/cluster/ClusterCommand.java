@@ -17,15 +17,18 @@ import dev.berth.cli.UserException;
 import dev.berth.cli.format.Json;
 import dev.berth.cli.format.Table;
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code berth cluster info | join-token}. */
-@Command(name = "cluster", description = "Inspect the cluster.",
-    subcommands = {ClusterCommand.Info.class, ClusterCommand.JoinToken.class})
+@Command(name = "cluster", description = "Inspect the cluster.")
 public final class ClusterCommand extends CommandGroup {
+  /** In help order; added by {@link dev.berth.cli.Subcommands}. */
+  public static final List<Class<?>> SUBCOMMANDS = List.of(
+      ClusterCommand.Info.class, ClusterCommand.JoinToken.class);
 
   /** Raft view: managers, leader, term, commit and applied indexes. */
   @Command(name = "info", description = "Show the managers and the Raft state.")

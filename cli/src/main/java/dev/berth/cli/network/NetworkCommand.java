@@ -29,10 +29,12 @@ import picocli.CommandLine.Parameters;
 /** {@code berth network create | ls | inspect | rm}. */
 @Command(
     name = "network",
-    description = "Manage networks.",
-    subcommands = {NetworkCommand.Create.class, NetworkCommand.Ls.class, NetworkCommand.Inspect.class,
-        NetworkCommand.Rm.class})
+    description = "Manage networks.")
 public final class NetworkCommand extends CommandGroup {
+  /** In help order; added by {@link dev.berth.cli.Subcommands}. */
+  public static final List<Class<?>> SUBCOMMANDS = List.of(
+      NetworkCommand.Create.class, NetworkCommand.Ls.class, NetworkCommand.Inspect.class,
+      NetworkCommand.Rm.class);
   private static final String OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
   static final Pattern IPV4 = Pattern.compile(OCTET + "(\\." + OCTET + "){3}");
   static final Pattern CIDR = Pattern.compile(IPV4.pattern() + "/(3[0-2]|[12]?\\d)");

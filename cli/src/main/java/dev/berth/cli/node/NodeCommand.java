@@ -31,12 +31,12 @@ import picocli.CommandLine.Parameters;
 /** {@code berth node ls | inspect | update | promote | demote | rm}. */
 @Command(
     name = "node",
-    description = "Manage nodes.",
-    subcommands = {
-      NodeCommand.Ls.class, NodeCommand.Inspect.class, NodeCommand.Update.class,
-      NodeCommand.Promote.class, NodeCommand.Demote.class, NodeCommand.Rm.class
-    })
+    description = "Manage nodes.")
 public final class NodeCommand extends CommandGroup {
+  /** In help order; added by {@link dev.berth.cli.Subcommands}. */
+  public static final List<Class<?>> SUBCOMMANDS = List.of(
+      NodeCommand.Ls.class, NodeCommand.Inspect.class, NodeCommand.Update.class,
+      NodeCommand.Promote.class, NodeCommand.Demote.class, NodeCommand.Rm.class);
 
   /** ID HOSTNAME STATUS AVAILABILITY MANAGER STATUS ENGINE VERSION. */
   @Command(name = "ls", aliases = "list", description = "List nodes.")

@@ -8,6 +8,7 @@ import dev.berth.cli.ApiClient;
 import dev.berth.cli.ApiCommand;
 import dev.berth.cli.CliContext;
 import dev.berth.cli.ExitCodes;
+import dev.berth.cli.PassesArgsThrough;
 import dev.berth.cli.UserException;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -17,11 +18,11 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code berth service create [OPTIONS] IMAGE [ARG...]}: prints the new service's id. As in Docker,
- * everything after IMAGE belongs to the container (see {@link dev.berth.cli.BerthCli}).
+ * everything after IMAGE belongs to the container.
  */
 @Command(name = "create", description = "Create a service.", sortOptions = false,
     customSynopsis = "berth service create [OPTIONS] IMAGE [ARG...]")
-public final class ServiceCreateCommand extends ApiCommand {
+public final class ServiceCreateCommand extends ApiCommand implements PassesArgsThrough {
   @Option(names = "--name", paramLabel = "NAME", description = "Service name.")
   String name;
 
