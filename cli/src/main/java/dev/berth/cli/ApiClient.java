@@ -1,0 +1,162 @@
+package dev.berth.cli;
+
+import dev.berth.api.v1.ClusterServiceGrpc;
+import dev.berth.api.v1.ClusterServiceGrpc.ClusterServiceBlockingStub;
+import dev.berth.api.v1.WriteOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The CLI's one door to the cluster: blocking {@code ClusterService} calls over a list of
+ * managers.
+ *
+ * <p>Failover: a call goes to the manager that last answered (first in the list at the start);
+ * on UNAVAILABLE it moves to the next one. When some manager answered UNAVAILABLE (no leader yet,
+ * no quorum) the whole list is retried after a backoff, up to {@link Settings#attempts} rounds;
+ * when every manager refused the connection the call gives up at once, so a down cluster is
+ * reported quickly. A write keeps the same {@link WriteOptions#getRequestId() request id} across all
+ * its attempts: the server de-duplicates by id, so a retry never applies twice. Other status codes
+ * are not retried and propagate as {@link StatusRuntimeException}; giving up raises
+ * {@link ClusterUnavailableException}.
+ *
+ * <p>Not thread-safe: one command, one thread.
+ */
+public final class ApiClient implements AutoCloseable {
+  /** Retry, deadline and id settings. */
+  public record Settings(
+      int attempts, Duration initialBackoff, Duration maxBackoff, Duration deadline,
+      Sleeper sleeper, Supplier<String> requestIds) {
+    public Settings {
+      if (attempts < 1) {
+        throw new IllegalArgumentException("attempts must be >= 1");
+      }
+    }
+  }
+
+  private final List<String> managers;
+  private final Function<String, ManagedChannel> channelFactory;
+  private final Settings settings;
+  private final Map<String, ManagedChannel> channels = new LinkedHashMap<>();
+  private int preferred;
+
+  public ApiClient(List<String> managers, Function<String, ManagedChannel> channelFactory, Settings settings) {
+    if (managers.isEmpty()) {
+      throw new IllegalArgumentException("no managers");
+    }
+    this.managers = List.copyOf(managers);
+    this.channelFactory = channelFactory;
+    this.settings = settings;
+  }
+
+  /** Runs a read. */
+  public <T> T read(Function<ClusterServiceBlockingStub, T> call) {
+    return withFailover(call);
+  }
+
+  /** Runs a write under one fresh request id, retried with that id while the cluster is unavailable. */
+  public <T> T write(BiFunction<ClusterServiceBlockingStub, WriteOptions, T> call) {
+    WriteOptions write = WriteOptions.newBuilder().setRequestId(settings.requestIds().get()).build();
+    return withFailover(stub -> call.apply(stub, write));
+  }
+
+  /** The manager that answered the last successful call (or the first one before any call). */
+  public String currentManager() {
+    return managers.get(preferred);
+  }
+
+  private <T> T withFailover(Function<ClusterServiceBlockingStub, T> call) {
+    StatusRuntimeException last = null;
+    Duration backoff = settings.initialBackoff();
+    for (int round = 0; round < settings.attempts(); round++) {
+      boolean anyAnswered = false;
+      for (int i = 0; i < managers.size(); i++) {
+        int index = (preferred + i) % managers.size();
+        try {
+          T result = call.apply(stub(managers.get(index)));
+          preferred = index;
+          return result;
+        } catch (StatusRuntimeException e) {
+          Status.Code code = e.getStatus().getCode();
+          if (code == Status.Code.DEADLINE_EXCEEDED) {
+            throw new ClusterUnavailableException(List.of(managers.get(index)),
+                "no answer within " + settings.deadline().toSeconds() + "s", e);
+          }
+          if (code != Status.Code.UNAVAILABLE) {
+            preferred = index;
+            throw e;
+          }
+          last = e;
+          anyAnswered |= !unreachable(e);
+        }
+      }
+      if (!anyAnswered || round == settings.attempts() - 1) {
+        break;
+      }
+      sleep(backoff);
+      backoff = min(backoff.multipliedBy(2), settings.maxBackoff());
+    }
+    throw new ClusterUnavailableException(managers, reason(last), last);
+  }
+
+  private ClusterServiceBlockingStub stub(String target) {
+    ManagedChannel channel = channels.computeIfAbsent(target, channelFactory);
+    return ClusterServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(settings.deadline().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** True when the failure happened before any server saw the call (nothing listening, no such host). */
+  private static boolean unreachable(StatusRuntimeException e) {
+    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+      if (t instanceof ConnectException || t instanceof UnknownHostException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String reason(StatusRuntimeException e) {
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    if (root != e && root.getMessage() != null) {
+      return root instanceof UnknownHostException ? "unknown host " + root.getMessage() : root.getMessage();
+    }
+    String description = e.getStatus().getDescription();
+    return description == null ? e.getStatus().getCode().toString() : description;
+  }
+
+  private void sleep(Duration d) {
+    try {
+      settings.sleeper().sleep(d);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ClusterUnavailableException(managers, "interrupted while waiting to retry", e);
+    }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  @Override
+  public void close() {
+    List<ManagedChannel> open = new ArrayList<>(channels.values());
+    channels.clear();
+    for (ManagedChannel c : open) {
+      c.shutdownNow();
+    }
+  }
+}

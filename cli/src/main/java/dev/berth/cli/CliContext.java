@@ -1,0 +1,77 @@
+package dev.berth.cli;
+
+import io.grpc.ManagedChannel;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * What client commands get from their surroundings: output streams, the clock used to render
+ * "5 seconds ago", the environment, and how to open channels to managers. Tests build one with
+ * an in-process channel factory, a fixed clock and string writers; {@link #system()} is the real
+ * thing. One per command-line invocation; not thread-safe.
+ */
+public final class CliContext {
+  private final PrintWriter out;
+  private final PrintWriter err;
+  private final Clock clock;
+  private final Map<String, String> env;
+  private final Function<String, ManagedChannel> channelFactory;
+  private final ApiClient.Settings settings;
+  private final GlobalOptions globalOptions = new GlobalOptions();
+
+  public CliContext(PrintWriter out, PrintWriter err, Clock clock, Map<String, String> env,
+      Function<String, ManagedChannel> channelFactory, ApiClient.Settings settings) {
+    this.out = out;
+    this.err = err;
+    this.clock = clock;
+    this.env = Map.copyOf(env);
+    this.channelFactory = channelFactory;
+    this.settings = settings;
+  }
+
+  /** The process's streams, clock and environment; plaintext Netty channels; bounded retries. */
+  public static CliContext system() {
+    return new CliContext(
+        new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true),
+        new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true),
+        Clock.systemUTC(),
+        System.getenv(),
+        Channels::plaintext,
+        defaultSettings(Sleeper.SYSTEM));
+  }
+
+  /**
+   * Five rounds, 100 ms doubling to 1 s between them (~1.5 s in all): enough to ride out a leader
+   * election (~0.4 s measured), short enough for a person waiting at a prompt.
+   */
+  public static ApiClient.Settings defaultSettings(Sleeper sleeper) {
+    return new ApiClient.Settings(5, Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofSeconds(30),
+        sleeper, () -> UUID.randomUUID().toString());
+  }
+
+  public PrintWriter out() {
+    return out;
+  }
+
+  public PrintWriter err() {
+    return err;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  public GlobalOptions globalOptions() {
+    return globalOptions;
+  }
+
+  /** Opens a client for the managers named by {@code --manager}, the environment, or the default. */
+  public ApiClient connect() {
+    return new ApiClient(globalOptions.managers(env), channelFactory, settings);
+  }
+}
