@@ -98,6 +98,8 @@ int resolve_user(const char *spec, struct user_ids *u, char *err, size_t errlen)
   }
   u->uid = (uid_t)uid;
   u->gid = (gid_t)gid;
+  /* like runc: the primary group plus the user's memberships in /etc/group */
+  u->groups[u->ngroups++] = u->gid;
   if (!grp) supplementary_groups(uname, u);
   return 0;
 }
