@@ -59,6 +59,17 @@ int cmd_stop(const char *dir, int sig, long grace_ms) {
   /* the monitor records the exit right after reaping init */
   for (int i = 0; i < 500 && !exit_recorded(dir); i++) usleep(10000);
   if (!exit_recorded(dir)) die("container in %s stopped but its monitor recorded no exit", dir);
+  /* and the monitor is on its way out: when stop returns, no process of the container is left */
+  unsigned long long mstart;
+  pid_t mpid;
+  if (read_pidfile(dir, "monitor", &mpid, &mstart) == 0) {
+    int mfd = (int)syscall(SYS_pidfd_open, mpid, 0);
+    if (mfd >= 0 && proc_starttime(mpid) == mstart) {
+      struct pollfd p = {mfd, POLLIN, 0};
+      poll(&p, 1, 5000);
+    }
+    if (mfd >= 0) close(mfd);
+  }
   return 0;
 }
 
