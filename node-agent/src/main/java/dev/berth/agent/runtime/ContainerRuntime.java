@@ -119,6 +119,10 @@ public final class ContainerRuntime {
           throw new ContainerRuntimeException(INVALID_CONFIG, "container " + id + ": image layer " + p + " is not a directory");
         }
       }
+      if (config.spec().getUserNamespace()) {
+        requireSearchableByOthers(id, d.dir);
+        config.lowerDirs().forEach(p -> requireSearchableByOthers(id, p));
+      }
       Files.createDirectory(d.upper());
       Files.createDirectory(d.work());
       Files.createDirectory(d.rootfs());
@@ -158,6 +162,23 @@ public final class ContainerRuntime {
       throw new ContainerRuntimeException(HOST_ERROR, "creating container " + id + ": " + e.getMessage(), e);
     }
     return inspect(id);
+  }
+
+  /**
+   * The overlay of a user-namespaced container is mounted by its (unprivileged on the host) root,
+   * which must be able to reach the layers and its state dir.
+   */
+  private static void requireSearchableByOthers(String id, Path path) {
+    for (Path p = path.toAbsolutePath(); p != null; p = p.getParent()) {
+      try {
+        if (!Files.getPosixFilePermissions(p).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+          throw new ContainerRuntimeException(INVALID_CONFIG, "container " + id + " runs in a user namespace, but " + p
+              + " is not searchable by other users (chmod o+x) so its mapped root cannot reach " + path);
+        }
+      } catch (IOException e) {
+        throw new ContainerRuntimeException(HOST_ERROR, "checking " + p + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   /**

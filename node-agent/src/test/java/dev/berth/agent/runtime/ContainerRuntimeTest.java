@@ -181,4 +181,29 @@ class ContainerRuntimeTest {
       }
     }
   }
+
+  @Test
+  void userNamespaceMapsContainerRootToAnUnprivilegedHostRange() throws Exception {
+    f.start(f.config("userns", s -> s.addCommand("sh").addArgs("-c")
+        .addArgs("cat /proc/self/uid_map; id -u; echo made > /made-here; ls /proc | grep -c '^[0-9]'")
+        .setUserNamespace(true)));
+    ExitStatus exit = f.runtime.awaitExit("userns", Duration.ofSeconds(30)).orElseThrow();
+    assertThat(exit.startError()).isEmpty();
+    assertThat(exit.exitCode()).as(f.runtime.logs("userns").toString()).isZero();
+    String out = f.stdout("userns");
+    assertThat(out.lines().findFirst().orElseThrow().trim().split("\\s+")).containsExactly("0", "100000", "65536");
+    assertThat(out).contains("\n0\n");
+    // a file root made inside belongs to the mapped, unprivileged uid on the host
+    var made = f.settings.containersDir().resolve("userns/upper/made-here");
+    assertThat(Files.getAttribute(made, "unix:uid")).isEqualTo(100000);
+  }
+
+  @Test
+  void userNamespaceWithUnreachableStateDirIsRejectedUpFront() throws Exception {
+    Files.setPosixFilePermissions(f.tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    assertThatThrownBy(() -> f.runtime.create(f.config("unreach", s -> s.addCommand("true").setUserNamespace(true))))
+        .isInstanceOfSatisfying(ContainerRuntimeException.class, e -> assertThat(e.reason()).isEqualTo(Reason.INVALID_CONFIG))
+        .hasMessageContaining("not searchable").hasMessageContaining(f.tmp.toString());
+    assertThat(f.runtime.list()).isEmpty();
+  }
 }

@@ -55,6 +55,8 @@ final class RuntimeFixture implements AutoCloseable {
 
   RuntimeFixture(String nodePrefix, java.util.function.UnaryOperator<RuntimeSettings> tweak) throws IOException {
     tmp = Files.createTempDirectory("berth-rt-");
+    // searchable by others: a user-namespaced container's root (host uid 100000) mounts the overlay
+    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
     lower = tmp.resolve("layer0");
     buildRootfs(lower);
     nodeId = nodePrefix + "-" + UUID.randomUUID().toString().substring(0, 8);
