@@ -1,0 +1,71 @@
+package dev.berth.agent.cgroup;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** Small helpers that turn cgroupfs I/O failures into {@link CgroupException}s naming the file. */
+final class CgroupFiles {
+  private CgroupFiles() {}
+
+  static void write(CgroupFs fs, Path file, String value) {
+    try {
+      fs.write(file, value);
+    } catch (IOException e) {
+      throw new CgroupException("writing '" + value + "' to " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  static String read(CgroupFs fs, Path file) {
+    try {
+      return fs.read(file).trim();
+    } catch (IOException e) {
+      throw new CgroupException("reading " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  static long readLong(CgroupFs fs, Path file) {
+    String s = read(fs, file);
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      throw new CgroupException("unexpected content '" + s + "' in " + file);
+    }
+  }
+
+  /** Value of {@code key} in a flat-keyed file (memory.stat, cpu.stat, memory.events), or 0. */
+  static long keyed(CgroupFs fs, Path file, String key) {
+    for (String line : read(fs, file).split("\n")) {
+      String[] kv = line.trim().split("\\s+");
+      if (kv.length == 2 && kv[0].equals(key)) {
+        return Long.parseLong(kv[1]);
+      }
+    }
+    return 0;
+  }
+
+  static void mkdirIfAbsent(CgroupFs fs, Path dir) {
+    if (fs.exists(dir)) {
+      return;
+    }
+    try {
+      fs.mkdir(dir);
+    } catch (IOException e) {
+      if (!fs.exists(dir)) {
+        throw new CgroupException("creating cgroup " + dir + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  static void rmdirIfPresent(CgroupFs fs, Path dir) {
+    if (!fs.exists(dir)) {
+      return;
+    }
+    try {
+      fs.rmdir(dir);
+    } catch (IOException e) {
+      if (fs.exists(dir)) {
+        throw new CgroupException("removing cgroup " + dir + " (processes or children left?): " + e.getMessage(), e);
+      }
+    }
+  }
+}

@@ -1,0 +1,492 @@
+package dev.berth.agent.runtime;
+
+import static dev.berth.agent.runtime.ContainerRuntimeException.Reason.ALREADY_EXISTS;
+import static dev.berth.agent.runtime.ContainerRuntimeException.Reason.HOST_ERROR;
+import static dev.berth.agent.runtime.ContainerRuntimeException.Reason.INVALID_CONFIG;
+import static dev.berth.agent.runtime.ContainerRuntimeException.Reason.NOT_FOUND;
+import static dev.berth.agent.runtime.ContainerRuntimeException.Reason.NOT_RUNNING;
+import static dev.berth.agent.runtime.ContainerRuntimeException.Reason.START_FAILED;
+import static dev.berth.agent.runtime.ContainerRuntimeException.Reason.STILL_RUNNING;
+
+import dev.berth.agent.cgroup.CgroupException;
+import dev.berth.agent.cgroup.CgroupLimits;
+import dev.berth.agent.cgroup.CgroupManager;
+import dev.berth.agent.cgroup.CgroupUsage;
+import dev.berth.agent.cgroup.ContainerCgroup;
+import dev.berth.agent.runtime.ContainerDir.PidRecord;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Runs containers through the native launcher. Each container has a monitor process that owns it
+ * and outlives this object (and the JVM); this class keeps no state that cannot be rebuilt from
+ * the state directory, which is what {@link #adopt()} does after an agent restart.
+ *
+ * <p>Thread model: thread-safe; operations on different containers run in parallel, callers must
+ * not race create/remove of one id. Errors: every failure is a {@link ContainerRuntimeException}
+ * whose {@link ContainerRuntimeException#reason() reason} tells the kind and whose message names
+ * the container and the cause.
+ */
+public final class ContainerRuntime {
+  private static final Map.Entry<String, String> kv(String k, Object v) {
+    return Map.entry(k, String.valueOf(v));
+  }
+
+  private record Sample(long cpuNanos, Instant at) {}
+
+  private final RuntimeSettings settings;
+  private final CgroupManager cgroups;
+  private final Clock clock;
+  /** Launchers started with --wait by this instance: they exit when the container has exited. */
+  private final Map<String, Process> waiters = new ConcurrentHashMap<>();
+  private final Map<String, Sample> lastUsage = new ConcurrentHashMap<>();
+
+  public ContainerRuntime(RuntimeSettings settings, CgroupManager cgroups, Clock clock) {
+    this.settings = settings;
+    this.cgroups = cgroups;
+    this.clock = clock;
+    try {
+      Files.createDirectories(settings.containersDir());
+    } catch (IOException e) {
+      throw new ContainerRuntimeException(HOST_ERROR, "creating " + settings.containersDir() + ": " + e.getMessage(), e);
+    }
+  }
+
+  public String nodeId() {
+    return settings.nodeId();
+  }
+
+  private ContainerDir dirOf(String id) {
+    CgroupManager.checkName("container id", id);
+    return new ContainerDir(settings.containersDir().resolve(id));
+  }
+
+  private ContainerDir existing(String id) {
+    ContainerDir d;
+    try {
+      d = dirOf(id);
+    } catch (IllegalArgumentException e) {
+      throw new ContainerRuntimeException(NOT_FOUND, e.getMessage());
+    }
+    if (!Files.isDirectory(d.dir)) {
+      throw new ContainerRuntimeException(NOT_FOUND, "no container " + id + " on node " + settings.nodeId());
+    }
+    return d;
+  }
+
+  /** Prepares state dir, cgroups and launch config; the container does not run yet. */
+  public ContainerInfo create(ContainerConfig config) {
+    String id = config.id();
+    ContainerDir d;
+    try {
+      d = dirOf(id);
+    } catch (IllegalArgumentException e) {
+      throw new ContainerRuntimeException(INVALID_CONFIG, e.getMessage());
+    }
+    List<String> argv = config.argv();
+    List<String> env = config.env();
+    CgroupLimits limits;
+    try {
+      limits = CgroupLimits.from(config.resources(), settings.defaultPidsLimit());
+    } catch (IllegalArgumentException e) {
+      throw new ContainerRuntimeException(INVALID_CONFIG, "container " + id + ": " + e.getMessage());
+    }
+    try {
+      Files.createDirectory(d.dir);
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      throw new ContainerRuntimeException(ALREADY_EXISTS, "container " + id + " already exists on node " + settings.nodeId());
+    } catch (IOException e) {
+      throw new ContainerRuntimeException(HOST_ERROR, "creating " + d.dir + ": " + e.getMessage(), e);
+    }
+    try {
+      for (Path p : config.lowerDirs()) {
+        if (!Files.isDirectory(p)) {
+          throw new ContainerRuntimeException(INVALID_CONFIG, "container " + id + ": image layer " + p + " is not a directory");
+        }
+      }
+      if (config.spec().getUserNamespace()) {
+        requireSearchableByOthers(id, d.dir);
+        config.lowerDirs().forEach(p -> requireSearchableByOthers(id, p));
+      }
+      Files.createDirectory(d.upper());
+      Files.createDirectory(d.work());
+      Files.createDirectory(d.rootfs());
+      ContainerCgroup cg = cgroups.create(id, limits);
+      List<Map.Entry<String, String>> c = new ArrayList<>();
+      c.add(kv("id", id));
+      c.add(kv("hostname", config.hostname()));
+      config.lowerDirs().forEach(p -> c.add(kv("lower", p.toAbsolutePath())));
+      c.add(kv("upper", d.upper().toAbsolutePath()));
+      c.add(kv("work", d.work().toAbsolutePath()));
+      c.add(kv("rootfs", d.rootfs().toAbsolutePath()));
+      argv.forEach(a -> c.add(kv("arg", a)));
+      env.forEach(e -> c.add(kv("env", e)));
+      c.add(kv("cwd", config.workingDir()));
+      c.add(kv("user", config.user()));
+      cg.joinDirs().forEach(p -> c.add(kv("cgroup", p)));
+      c.add(kv("oom", cg.oomCounterFile()));
+      c.add(kv("log_max", settings.logMaxBytes()));
+      c.add(kv("log_files", settings.logFiles()));
+      if (config.spec().getUserNamespace()) {
+        String map = "0 " + settings.userNsBase() + " 65536";
+        c.add(kv("uid_map", map));
+        c.add(kv("gid_map", map));
+      }
+      d.writeConfig(c);
+      Files.writeString(d.dir.resolve("stop"), config.stopSignal() + " " + config.stopGracePeriod().toMillis() + "\n");
+    } catch (IOException | CgroupException | ContainerRuntimeException e) {
+      try {
+        cgroups.find(id).ifPresent(ContainerCgroup::remove);
+        d.delete();
+      } catch (IOException | RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      if (e instanceof ContainerRuntimeException cre) {
+        throw cre;
+      }
+      throw new ContainerRuntimeException(HOST_ERROR, "creating container " + id + ": " + e.getMessage(), e);
+    }
+    return inspect(id);
+  }
+
+  /**
+   * The overlay of a user-namespaced container is mounted by its (unprivileged on the host) root,
+   * which must be able to reach the layers and its state dir.
+   */
+  private static void requireSearchableByOthers(String id, Path path) {
+    for (Path p = path.toAbsolutePath(); p != null; p = p.getParent()) {
+      try {
+        if (!Files.getPosixFilePermissions(p).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+          throw new ContainerRuntimeException(INVALID_CONFIG, "container " + id + " runs in a user namespace, but " + p
+              + " is not searchable by other users (chmod o+x) so its mapped root cannot reach " + path);
+        }
+      } catch (IOException e) {
+        throw new ContainerRuntimeException(HOST_ERROR, "checking " + p + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /**
+   * Starts a created container and returns once its process has exec'd. A container whose
+   * process cannot start (bad working dir, missing executable, ...) fails with START_FAILED and
+   * the launcher's message; its exit record says the same.
+   */
+  public ContainerInfo start(String id) {
+    ContainerDir d = existing(id);
+    if (d.pidRecord("monitor").isPresent()) {
+      throw new ContainerRuntimeException(STILL_RUNNING, "container " + id + " was already started");
+    }
+    Process p;
+    try {
+      p = new ProcessBuilder(settings.launcher().toString(), "run", d.dir.toString(), "--wait")
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .start();
+    } catch (IOException e) {
+      throw new ContainerRuntimeException(HOST_ERROR, "running launcher " + settings.launcher() + ": " + e.getMessage(), e);
+    }
+    try {
+      String ok = readLine(p.getInputStream());
+      if (ok.isEmpty()) {
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        int code = p.waitFor();
+        throw new ContainerRuntimeException(code == 2 ? START_FAILED : HOST_ERROR,
+            "container " + id + " failed to start: " + err);
+      }
+      waiters.put(id, p);
+      p.onExit().thenRun(() -> waiters.remove(id, p));
+    } catch (IOException e) {
+      p.destroyForcibly();
+      throw new ContainerRuntimeException(HOST_ERROR, "reading launcher output for " + id + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ContainerRuntimeException(HOST_ERROR, "interrupted while starting " + id, e);
+    }
+    return inspect(id);
+  }
+
+  private static String readLine(InputStream in) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    for (int b; (b = in.read()) >= 0 && b != '\n'; ) {
+      sb.append((char) b);
+    }
+    return sb.toString();
+  }
+
+  /** Waits up to {@code timeout} for the container to exit; returns its exit status if it did. */
+  public Optional<ExitStatus> awaitExit(String id, Duration timeout) {
+    ContainerDir d = existing(id);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Process waiter = waiters.get(id);
+    try {
+      if (waiter != null) {
+        waiter.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      }
+      // adopted containers have no waiter: poll the monitor's exit record
+      for (Optional<ExitStatus> e = d.exit(); ; e = d.exit()) {
+        if (e.isPresent() || System.nanoTime() >= deadline) {
+          return e;
+        }
+        if (state(d) == ContainerInfo.State.LOST) {
+          return Optional.empty();
+        }
+        Thread.sleep(20);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return d.exit();
+    }
+  }
+
+  /** Stop signal (the spec's or image's, default SIGTERM), SIGKILL after the grace period; waits for the exit record. */
+  public ExitStatus stop(String id) {
+    ContainerDir d = existing(id);
+    String[] stop;
+    try {
+      stop = Files.readString(d.dir.resolve("stop")).trim().split(" ");
+    } catch (IOException e) {
+      throw new ContainerRuntimeException(HOST_ERROR, "reading stop settings of " + id + ": " + e.getMessage(), e);
+    }
+    return stop(id, stop[0], Duration.ofMillis(Long.parseLong(stop[1])));
+  }
+
+  public ExitStatus stop(String id, String signal, Duration grace) {
+    ContainerDir d = existing(id);
+    if (state(d) == ContainerInfo.State.CREATED) {
+      throw new ContainerRuntimeException(NOT_RUNNING, "container " + id + " was never started");
+    }
+    if (d.exit().isEmpty()) {
+      launcher(d, "stop", signal, Long.toString(grace.toMillis()));
+    }
+    return d.exit().orElseThrow(() -> new ContainerRuntimeException(HOST_ERROR, "container " + id + " stopped without an exit record"));
+  }
+
+  /** Sends a signal to the container's main process (through its init). */
+  public void kill(String id, String signal) {
+    ContainerDir d = existing(id);
+    if (state(d) != ContainerInfo.State.RUNNING) {
+      throw new ContainerRuntimeException(NOT_RUNNING, "container " + id + " is not running");
+    }
+    launcher(d, "kill", signal);
+  }
+
+  private String launcher(ContainerDir d, String... args) {
+    List<String> cmd = new ArrayList<>(List.of(settings.launcher().toString(), args[0], d.dir.toString()));
+    cmd.addAll(List.of(args).subList(1, args.length));
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (p.waitFor() != 0) {
+        throw new ContainerRuntimeException(out.contains("is not running") ? NOT_RUNNING : HOST_ERROR,
+            "launcher " + args[0] + " for " + d.dir.getFileName() + ": " + out);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new ContainerRuntimeException(HOST_ERROR, "running launcher " + args[0] + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ContainerRuntimeException(HOST_ERROR, "interrupted during launcher " + args[0], e);
+    }
+  }
+
+  /**
+   * Starts {@code command} inside the running container: its namespaces, cgroups, user, env and
+   * capabilities. The caller owns the returned process (stdin/stdout/stderr are pipes).
+   */
+  public Process execProcess(String id, List<String> command) {
+    ContainerDir d = existing(id);
+    if (command.isEmpty()) {
+      throw new ContainerRuntimeException(INVALID_CONFIG, "exec in " + id + ": empty command");
+    }
+    if (state(d) != ContainerInfo.State.RUNNING) {
+      throw new ContainerRuntimeException(NOT_RUNNING, "exec in " + id + ": container is not running");
+    }
+    List<String> cmd = new ArrayList<>(List.of(settings.launcher().toString(), "exec", d.dir.toString(), "--"));
+    cmd.addAll(command);
+    try {
+      return new ProcessBuilder(cmd).start();
+    } catch (IOException e) {
+      throw new ContainerRuntimeException(HOST_ERROR, "running launcher exec: " + e.getMessage(), e);
+    }
+  }
+
+  /** {@link #execProcess} with no input, output captured; the process is killed after {@code timeout}. */
+  public ExecResult exec(String id, List<String> command, Duration timeout) {
+    Process p = execProcess(id, command);
+    try {
+      p.getOutputStream().close();
+      CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
+      byte[] out = readAll(p.getInputStream());
+      if (!p.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+        p.destroyForcibly();
+        throw new ContainerRuntimeException(HOST_ERROR, "exec in " + id + " timed out after " + timeout);
+      }
+      return new ExecResult(p.exitValue(), new String(out, StandardCharsets.UTF_8),
+          new String(err.join(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new ContainerRuntimeException(HOST_ERROR, "exec in " + id + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new ContainerRuntimeException(HOST_ERROR, "interrupted during exec in " + id, e);
+    }
+  }
+
+  private static byte[] readAll(InputStream in) {
+    try {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      return new byte[0];
+    }
+  }
+
+  public ContainerInfo inspect(String id) {
+    ContainerDir d = existing(id);
+    ContainerInfo.State s = state(d);
+    return new ContainerInfo(id, s, d.pidRecord("init").map(PidRecord::pid).orElse(0L),
+        d.pidRecord("monitor").map(PidRecord::pid).orElse(0L), d.exit());
+  }
+
+  private static ContainerInfo.State state(ContainerDir d) {
+    if (d.exit().isPresent()) {
+      return ContainerInfo.State.EXITED;
+    }
+    Optional<PidRecord> monitor = d.pidRecord("monitor");
+    if (monitor.isEmpty()) {
+      return ContainerInfo.State.CREATED;
+    }
+    if (monitor.get().alive()) {
+      return ContainerInfo.State.RUNNING;
+    }
+    // the monitor may have written the exit record between our two reads
+    return d.exit().isPresent() ? ContainerInfo.State.EXITED : ContainerInfo.State.LOST;
+  }
+
+  /** Every container in this node's state directory. */
+  public List<ContainerInfo> list() {
+    try (Stream<Path> s = Files.list(settings.containersDir())) {
+      return s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().map(this::inspect).toList();
+    } catch (IOException e) {
+      throw new ContainerRuntimeException(HOST_ERROR, "listing " + settings.containersDir() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * After an agent restart: finds every container this node left behind. Running ones are
+   * adopted (their monitors never stopped); those that ended meanwhile report their recorded
+   * exit. A LOST container's init, if it somehow survives its monitor, is killed.
+   */
+  public List<ContainerInfo> adopt() {
+    List<ContainerInfo> all = list();
+    for (ContainerInfo c : all) {
+      if (c.state() == ContainerInfo.State.LOST) {
+        existing(c.id()).pidRecord("init").filter(PidRecord::alive).ifPresent(r -> killInit(c.id(), r));
+      }
+    }
+    return all;
+  }
+
+  private static void killInit(String id, PidRecord r) {
+    ProcessHandle.of(r.pid()).filter(h -> r.alive()).ifPresent(ProcessHandle::destroyForcibly);
+  }
+
+  /** Removes a container that is not running: cgroups, state dir, logs. Idempotent for unknown ids. */
+  public void remove(String id) {
+    ContainerDir d = dirOf(id);
+    if (Files.isDirectory(d.dir) && state(d) == ContainerInfo.State.RUNNING) {
+      throw new ContainerRuntimeException(STILL_RUNNING, "container " + id + " is running; stop it before removing");
+    }
+    Process w = waiters.remove(id);
+    if (w != null) {
+      w.destroy();
+    }
+    lastUsage.remove(id);
+    try {
+      cgroups.find(id).ifPresent(ContainerCgroup::remove);
+      d.delete();
+    } catch (IOException | CgroupException e) {
+      throw new ContainerRuntimeException(HOST_ERROR, "removing container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Kills and removes every container of this node not in {@code keep}, and any cgroup of this
+   * node without a container. Never touches another node's resources. Returns the removed ids.
+   */
+  public List<String> removeAllExcept(Set<String> keep) {
+    List<String> removed = new ArrayList<>();
+    for (ContainerInfo c : list()) {
+      if (keep.contains(c.id())) {
+        continue;
+      }
+      if (c.state() == ContainerInfo.State.RUNNING) {
+        stop(c.id(), "SIGKILL", Duration.ZERO);
+      }
+      remove(c.id());
+      removed.add(c.id());
+    }
+    for (String id : cgroups.containerIds()) {
+      if (!keep.contains(id) && !Files.isDirectory(settings.containersDir().resolve(id))) {
+        cgroups.find(id).ifPresent(ContainerCgroup::remove);
+        removed.add(id);
+      }
+    }
+    return removed;
+  }
+
+  /** Removes everything this node made: containers, cgroups (including the node's parents), state dir. */
+  public void destroyAll() {
+    removeAllExcept(Set.of());
+    cgroups.removeNodeParent();
+    try {
+      Files.deleteIfExists(settings.containersDir());
+    } catch (IOException e) {
+      throw new ContainerRuntimeException(HOST_ERROR, "removing " + settings.containersDir() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Current memory and the CPU used since the previous call (first call: since the start), in nano-CPUs. */
+  public ContainerUsage usage(String id) {
+    ContainerDir d = existing(id);
+    ContainerCgroup cg = cgroups.find(id)
+        .orElseThrow(() -> new ContainerRuntimeException(NOT_FOUND, "container " + id + " has no cgroup"));
+    CgroupUsage u;
+    try {
+      u = cg.usage();
+    } catch (CgroupException e) {
+      throw new ContainerRuntimeException(HOST_ERROR, "reading usage of " + id + ": " + e.getMessage(), e);
+    }
+    Instant now = clock.instant();
+    Sample prev = lastUsage.put(id, new Sample(u.cpuNanos(), now));
+    if (prev == null) {
+      prev = new Sample(0, d.initRecordTime().orElse(now));
+    }
+    long wallNanos = Duration.between(prev.at(), now).toNanos();
+    long nanoCpus = wallNanos <= 0 ? 0 : (long) ((u.cpuNanos() - prev.cpuNanos()) * 1e9 / wallNanos);
+    return new ContainerUsage(Math.max(0, nanoCpus), u.memoryBytes());
+  }
+
+  /** Log lines of a container (current and rotated files), oldest first. */
+  public List<LogLine> logs(String id) {
+    return existing(id).logs();
+  }
+
+  /** The current log file, for followers (`logs -f`). */
+  public Path logFile(String id) {
+    return existing(id).log();
+  }
+}

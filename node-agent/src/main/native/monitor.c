@@ -1,0 +1,258 @@
+/* `run`: the launcher forks a monitor (conmon-style) and returns once the container runs. The
+ * monitor calls setsid and is re-parented when the launcher exits, so it outlives the JVM. It
+ * holds the container's stdout/stderr, writes timestamped, size-capped, rotated logs in the CRI
+ * format, and records the exit (code, signal, OOM kill from the cgroup's counter) atomically. */
+#include "launcher.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES 16384
+
+struct logger {
+  char path[4096];
+  int fd, files;
+  long long size, max;
+};
+
+struct stream {
+  const char *name;
+  int fd;
+  char buf[LINE_MAX_BYTES];
+  size_t len;
+};
+
+static void log_rotate(struct logger *lg) {
+  close(lg->fd);
+  char from[4200], to[4200];
+  for (int i = lg->files - 1; i >= 1; i--) {
+    if (i == 1) snprintf(from, sizeof from, "%s", lg->path);
+    else snprintf(from, sizeof from, "%s.%d", lg->path, i - 1);
+    snprintf(to, sizeof to, "%s.%d", lg->path, i);
+    rename(from, to);
+  }
+  lg->fd = open(lg->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (lg->files == 1 ? O_TRUNC : 0), 0640);
+  lg->size = 0;
+}
+
+/* one CRI log line: "<RFC3339Nano UTC> <stream> <F|P> <text>\n" (F: full line, P: partial) */
+static void log_write(struct logger *lg, const char *stream, const char *data, size_t len, int partial) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char head[96];
+  size_t h = strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%S", &tm);
+  h += (size_t)snprintf(head + h, sizeof head - h, ".%09ldZ %s %c ", ts.tv_nsec, stream, partial ? 'P' : 'F');
+  long long total = (long long)(h + len + 1);
+  if (lg->size > 0 && lg->size + total > lg->max) log_rotate(lg);
+  char line[sizeof head + LINE_MAX_BYTES + 1];
+  memcpy(line, head, h);
+  memcpy(line + h, data, len);
+  line[h + len] = '\n';
+  if (write(lg->fd, line, h + len + 1) > 0) lg->size += total;
+}
+
+static void log_flush_lines(struct logger *lg, struct stream *s, int eof) {
+  size_t start = 0;
+  for (size_t i = 0; i < s->len; i++) {
+    if (s->buf[i] != '\n') continue;
+    log_write(lg, s->name, s->buf + start, i - start, 0);
+    start = i + 1;
+  }
+  memmove(s->buf, s->buf + start, s->len - start);
+  s->len -= start;
+  if (s->len == sizeof s->buf || (eof && s->len > 0)) { log_write(lg, s->name, s->buf, s->len, !eof); s->len = 0; }
+}
+
+/* returns 0 at EOF */
+static int pump(struct logger *lg, struct stream *s) {
+  ssize_t n = read(s->fd, s->buf + s->len, sizeof s->buf - s->len);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 1;
+  if (n <= 0) { log_flush_lines(lg, s, 1); close(s->fd); s->fd = -1; return 0; }
+  s->len += (size_t)n;
+  log_flush_lines(lg, s, 0);
+  return 1;
+}
+
+/* "oom_kill N" in memory.oom_control (v1) and memory.events (v2) */
+static long long oom_kills(const char *file) {
+  if (!file) return 0;
+  FILE *f = fopen(file, "re");
+  if (!f) return 0;
+  char key[64];
+  long long v, found = 0;
+  while (fscanf(f, "%63s %lld", key, &v) == 2) if (!strcmp(key, "oom_kill")) found = v;
+  fclose(f);
+  return found;
+}
+
+static void record_exit(const char *dir, int status, long long oom_before, const struct config *c, const char *error) {
+  char buf[2048];
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  int oom = oom_kills(c->oom_file) > oom_before;
+  int n = snprintf(buf, sizeof buf, "exit_code=%d\nsignal=%d\noom_killed=%d\nfinished_at_ns=%lld\n", code, sig, oom, now_ns());
+  if (error) snprintf(buf + n, sizeof buf - (size_t)n, "error=%s\n", error);
+  if (write_atomic(dir, "exit", buf) < 0) fprintf(stderr, "writing exit record: %m\n");
+}
+
+struct child_args { struct config *c; int out, err, null, errp, status, sync; };
+
+static int child_main(void *arg) {
+  struct child_args *a = arg;
+  /* stdio first, then park the three pipes on 3..5 and close everything else inherited */
+  int e = fcntl(a->errp, F_DUPFD_CLOEXEC, 100), s = fcntl(a->status, F_DUPFD_CLOEXEC, 100),
+      y = fcntl(a->sync, F_DUPFD_CLOEXEC, 100);
+  if (dup2(a->null, 0) < 0 || dup2(a->out, 1) < 0 || dup2(a->err, 2) < 0 ||
+      dup2(e, 3) < 0 || dup2(s, 4) < 0 || dup2(y, 5) < 0) _exit(125);
+  closefrom(6);
+  container_init(a->c, 3, 4, 5);
+}
+
+static void write_map(pid_t pid, const char *file, const char *map) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+  if (write_file(path, map) < 0) die("writing %s (%s): %m", file, map);
+}
+
+static void monitor(const char *dir, struct config *c, int ready, int wait) {
+  char err[1024] = "", buf[256];
+  snprintf(buf, sizeof buf, "%d %llu\n", (int)getpid(), proc_starttime(getpid()));
+  if (write_atomic(dir, "monitor", buf) < 0) die("writing monitor record: %m");
+  long long oom_before = oom_kills(c->oom_file);
+  int out[2], errs[2], errp[2], status[2], sync[2];
+  if (pipe2(out, O_CLOEXEC) || pipe2(errs, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(status, O_CLOEXEC) ||
+      pipe2(sync, O_CLOEXEC)) die("pipe: %m");
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (c->userns) { /* the container's root must own its writable layer */
+    unsigned inside, host;
+    unsigned hg = 0, ig;
+    if (sscanf(c->uid_map, "%u %u", &inside, &host) != 2 || sscanf(c->gid_map, "%u %u", &ig, &hg) != 2)
+      die("malformed uid_map/gid_map");
+    if (chown(c->upper, host, hg) < 0 || chown(c->work, host, hg) < 0) die("chown upper/work: %m");
+  }
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC);
+  struct child_args a = {c, out[1], errs[1], null, errp[1], status[1], sync[0]};
+  int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+  if (!c->netns) flags |= CLONE_NEWNET;
+  if (c->userns) flags |= CLONE_NEWUSER;
+  size_t stack_size = 1 << 20;
+  char *stack = malloc(stack_size);
+  pid_t init = clone(child_main, stack + stack_size, flags, &a);
+  if (init < 0) die("clone: %m");
+  close(out[1]); close(errs[1]); close(errp[1]); close(status[1]); close(sync[0]); close(null);
+  if (c->userns) {
+    write_map(init, "uid_map", c->uid_map);
+    write_map(init, "gid_map", c->gid_map);
+  }
+  int failed = join_cgroups(c, init, err, sizeof err) < 0;
+  if (!failed && write(sync[1], "g", 1) != 1) failed = snprintf(err, sizeof err, "container init vanished") > 0;
+  close(sync[1]);
+  if (failed) kill(init, SIGKILL); /* it never ran container code; otherwise it exits by itself */
+  if (!failed) { /* EOF on the error pipe means the main process exec'd */
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read(errp[0], err + n, sizeof err - 1 - n)) > 0 || (r < 0 && errno == EINTR)) if (r > 0) n += (size_t)r;
+    err[n] = 0;
+    failed = n > 0;
+  }
+  close(errp[0]);
+  if (failed) {
+    int st;
+    waitpid(init, &st, 0);
+    record_exit(dir, st, oom_before, c, err);
+    dprintf(ready, "err %s\n", err);
+    _exit(1);
+  }
+  snprintf(buf, sizeof buf, "%d %llu\n", (int)init, proc_starttime(init));
+  if (write_atomic(dir, "init", buf) < 0) die("writing init record: %m");
+  dprintf(ready, "ok %d %d\n", (int)init, (int)getpid());
+  if (!wait) close(ready);
+
+  struct logger lg = {.fd = -1, .files = c->log_files, .max = c->log_max};
+  snprintf(lg.path, sizeof lg.path, "%s/container.log", dir);
+  lg.fd = open(lg.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  struct stat st;
+  if (fstat(lg.fd, &st) == 0) lg.size = st.st_size;
+  struct stream so = {.name = "stdout", .fd = out[0]}, se = {.name = "stderr", .fd = errs[0]};
+  int init_status = 0, exited = 0;
+  while (so.fd >= 0 || se.fd >= 0 || !exited) {
+    struct pollfd p[3] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}, {exited ? -1 : sfd, POLLIN, 0}};
+    /* once init is gone the kernel has killed the whole pid namespace; pipes reach EOF promptly */
+    int r = poll(p, 3, exited ? 2000 : -1);
+    if (r == 0) break;
+    if (r < 0) continue;
+    if (p[0].revents) pump(&lg, &so);
+    if (p[1].revents) pump(&lg, &se);
+    if (p[2].revents) {
+      struct signalfd_siginfo si;
+      if (read(sfd, &si, sizeof si) < 0) {}
+      if (waitpid(init, &init_status, WNOHANG) == init) exited = 1;
+    }
+  }
+  int main_status;
+  int status_ok = read(status[0], &main_status, sizeof main_status) == sizeof main_status;
+  record_exit(dir, status_ok ? main_status : init_status, oom_before, c, NULL);
+  close(ready);
+  _exit(0);
+}
+
+int cmd_run(const char *dir, int wait) {
+  struct config c;
+  char err[1024];
+  if (load_config(dir, &c, err, sizeof err) < 0) die("%s", err);
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) < 0) die("pipe: %m");
+  pid_t m = fork();
+  if (m < 0) die("fork: %m");
+  if (m == 0) {
+    close(ready[0]);
+    setsid();
+    signal(SIGPIPE, SIG_IGN);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/monitor.err", dir);
+    int log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    /* nothing of the caller's (the JVM's pipes) may stay open in a process that outlives it */
+    if (null < 0 || log < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(log, 2) < 0) _exit(1);
+    if (dup2(ready[1], 3) < 0) _exit(1); /* ready[1] < log, so this clobbers nothing still needed */
+    closefrom(4);
+    monitor(dir, &c, 3, wait);
+  }
+  close(ready[1]);
+  char line[1200];
+  size_t n = 0;
+  ssize_t r;
+  while (n < sizeof line - 1 && (r = read(ready[0], line + n, 1)) != 0) {
+    if (r < 0) { if (errno == EINTR) continue; break; }
+    if (line[n++] == '\n') break;
+  }
+  line[n] = 0;
+  waitpid(m, NULL, WNOHANG);
+  if (!strncmp(line, "ok ", 3)) {
+    fputs(line + 3, stdout);
+    fflush(stdout);
+    if (wait) { /* return when the monitor has recorded the exit, or when our caller is gone */
+      struct pollfd p[2] = {{ready[0], POLLIN, 0}, {1, 0, 0}};
+      while (poll(p, 2, -1) < 0 && errno == EINTR) {}
+    }
+    return 0;
+  }
+  if (!strncmp(line, "err ", 4)) { fprintf(stderr, "%s", line + 4); return 2; }
+  die("monitor exited before the container started (see %s/monitor.err)", dir);
+}
