@@ -317,8 +317,8 @@ public final class SessionClient implements StatusSink, AutoCloseable {
 
     private void assignments(Assignments a) {
         if (a.getFull()) {
-            tasks.applyFull(a.getTasksList());
-            appliedSeq = a.getSeq();
+            // acknowledge first, so only what the manager lacks is re-sent, then queue the re-sends ahead
+            // of the transitions applying this set will make
             acknowledge(a);
             Set<String> listed = new LinkedHashSet<>();
             a.getTasksList().forEach(t -> listed.add(t.getMeta().getId()));
@@ -329,13 +329,15 @@ public final class SessionClient implements StatusSink, AutoCloseable {
                 unacked.forEach((id, s) -> outbox.add(update(id, s)));
                 scheduleFlush();
             }
+            tasks.applyFull(a.getTasksList());
+            appliedSeq = a.getSeq();
         } else if (!fullSeen || a.getSeq() > appliedSeq + 1) {
             dropStream("assignment seq " + a.getSeq() + " after " + appliedSeq
                     + (fullSeen ? ": gap" : " before a full set") + "; reconnecting for a full set");
         } else if (a.getSeq() == appliedSeq + 1) {
+            acknowledge(a);
             tasks.applyChanges(a.getTasksList(), a.getRemovedTaskIdsList());
             appliedSeq = a.getSeq();
-            acknowledge(a);
         }
         // else: seq <= appliedSeq, a repeat: already applied
     }
