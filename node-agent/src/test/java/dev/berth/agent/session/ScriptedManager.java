@@ -27,20 +27,30 @@ import java.util.function.Function;
  * A real gRPC AgentService, in-process, whose answers the test scripts: it records what the agent sends
  * and lets the test push assignments, redirects and manager lists into each session.
  */
-final class ScriptedManager extends AgentServiceGrpc.AgentServiceImplBase implements AutoCloseable {
+public final class ScriptedManager extends AgentServiceGrpc.AgentServiceImplBase implements AutoCloseable {
     final String name;
-    final List<RegisterRequest> registrations = new CopyOnWriteArrayList<>();
-    final List<Session> sessions = new CopyOnWriteArrayList<>();
+    public final List<RegisterRequest> registrations = new CopyOnWriteArrayList<>();
+    public final List<Session> sessions = new CopyOnWriteArrayList<>();
     volatile Function<RegisterRequest, RegisterResponse> onRegister;
     volatile Consumer<Session> onOpen = s -> s.accept(50);
     private final Server server;
 
     ScriptedManager(String name, List<String> managers) throws IOException {
+        this(name, managers, InProcessServerBuilder.forName(name));
+    }
+
+    /** A manager on a real TCP port on loopback; {@link #port()} tells which. */
+    public static ScriptedManager onLoopback(List<String> managers) throws IOException {
+        return new ScriptedManager("tcp", managers, io.grpc.netty.NettyServerBuilder
+                .forAddress(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0)));
+    }
+
+    private ScriptedManager(String name, List<String> managers, io.grpc.ServerBuilder<?> builder) throws IOException {
         this.name = name;
         this.onRegister = r -> RegisterResponse.newBuilder()
                 .setNodeId(r.getNodeId().isEmpty() ? "node-" + (registrations.size()) : r.getNodeId())
                 .addAllManagers(managers).build();
-        this.server = InProcessServerBuilder.forName(name).addService(this).build().start();
+        this.server = builder.addService(this).build().start();
     }
 
     @Override
@@ -62,8 +72,8 @@ final class ScriptedManager extends AgentServiceGrpc.AgentServiceImplBase implem
             public void onNext(AgentMessage m) {
                 s.in.add(m);
                 if (m.hasOpen()) {
+                    onOpen.accept(s); // before the test can see the session, so it is accepted first
                     sessions.add(s);
-                    onOpen.accept(s);
                 }
             }
 
@@ -79,7 +89,11 @@ final class ScriptedManager extends AgentServiceGrpc.AgentServiceImplBase implem
         };
     }
 
-    Session session(int i) {
+    public int port() {
+        return server.getPort();
+    }
+
+    public Session session(int i) {
         return sessions.get(i);
     }
 
@@ -93,7 +107,7 @@ final class ScriptedManager extends AgentServiceGrpc.AgentServiceImplBase implem
     }
 
     /** One Session stream as the manager sees it. */
-    static final class Session {
+    public static final class Session {
         final List<AgentMessage> in = new CopyOnWriteArrayList<>();
         private final StreamObserver<ManagerMessage> out;
         volatile boolean ended;
@@ -111,12 +125,12 @@ final class ScriptedManager extends AgentServiceGrpc.AgentServiceImplBase implem
                     .setHeartbeatPeriodMs(heartbeatMs).addAllManagers(List.of(managers))).build());
         }
 
-        void full(long seq, Task... tasks) {
+        public void full(long seq, Task... tasks) {
             send(ManagerMessage.newBuilder().setAssignments(Assignments.newBuilder().setSeq(seq).setFull(true)
                     .addAllTasks(List.of(tasks))).build());
         }
 
-        void changes(long seq, List<Task> tasks, List<String> removed) {
+        public void changes(long seq, List<Task> tasks, List<String> removed) {
             send(ManagerMessage.newBuilder().setAssignments(Assignments.newBuilder().setSeq(seq)
                     .addAllTasks(tasks).addAllRemovedTaskIds(removed)).build());
         }
@@ -136,22 +150,22 @@ final class ScriptedManager extends AgentServiceGrpc.AgentServiceImplBase implem
             ended = true;
         }
 
-        String nodeId() {
+        public String nodeId() {
             return in.get(0).getOpen().getNodeId();
         }
 
-        List<Heartbeat> heartbeats() {
+        public List<Heartbeat> heartbeats() {
             return in.stream().filter(AgentMessage::hasHeartbeat).map(AgentMessage::getHeartbeat).toList();
         }
 
-        List<TaskStatusUpdate> updates() {
+        public List<TaskStatusUpdate> updates() {
             List<TaskStatusUpdate> all = new ArrayList<>();
             in.stream().filter(AgentMessage::hasStatus).forEach(m -> all.addAll(m.getStatus().getUpdatesList()));
             return all;
         }
 
         /** "id:STATE" for every update received, in order. */
-        List<String> transitions(String taskId) {
+        public List<String> transitions(String taskId) {
             return updates().stream().filter(u -> u.getTaskId().equals(taskId))
                     .map(u -> u.getStatus().getState().name()).toList();
         }
