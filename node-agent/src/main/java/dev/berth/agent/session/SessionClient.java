@@ -65,7 +65,8 @@ import java.util.function.Supplier;
  * managers (leader first). A broken stream or failed registration moves to the next known manager after a
  * bounded, jittered backoff ({@link Backoff}); an accepted session resets the backoff.
  *
- * <p><b>Error contract.</b> Transient failures are retried forever. A rejected join (bad token:
+ * <p><b>Error contract.</b> Transient failures are retried forever. A session refused with NOT_FOUND (the
+ * manager does not know the node) makes the client register again, keeping its node id. A rejected join (bad token:
  * UNAUTHENTICATED, PERMISSION_DENIED or INVALID_ARGUMENT from Register) is fatal: {@link #terminated()}
  * completes exceptionally with the manager's message and the client stops.
  */
@@ -260,6 +261,9 @@ public final class SessionClient implements StatusSink, AutoCloseable {
             return;
         }
         endStream();
+        if (s.getCode() == Status.Code.NOT_FOUND) {
+            registered = false; // the cluster lost or removed this node: register again under the same id
+        }
         retryLater("session with " + target + " ended: " + s.getCode()
                 + (s.getDescription() == null ? "" : " " + s.getDescription()));
     }

@@ -145,6 +145,11 @@ public final class ScriptedManager extends AgentServiceGrpc.AgentServiceImplBase
                     .addAllManagers(List.of(managers))).build());
         }
 
+        synchronized void refuse(Status status) {
+            out.onError(status.asRuntimeException());
+            ended = true;
+        }
+
         synchronized void kill() {
             out.onError(Status.UNAVAILABLE.withDescription("leader lost").asRuntimeException());
             ended = true;

@@ -239,6 +239,22 @@ class SessionClientTest {
     }
 
     @Test
+    void aSessionRefusedForAnUnknownNodeRegistersAgainWithTheSameId() throws Exception {
+        ScriptedManager m = manager("m1", "m1");
+        m.onOpen = s -> {
+            if (m.registrations.size() == 1) {
+                s.refuse(Status.NOT_FOUND.withDescription("node_id: node node-1 is not registered"));
+            } else {
+                s.accept(50);
+            }
+        };
+        agent("m1");
+        await().atMost(WAIT).until(() -> m.registrations.size() == 2 && m.sessions.size() == 2);
+        assertThat(m.registrations.get(1).getNodeId()).isEqualTo("node-1");
+        assertThat(m.session(1).nodeId()).isEqualTo("node-1");
+    }
+
+    @Test
     void anUnreachableManagerIsRetriedWithBackoffUntilItAppears() throws Exception {
         SessionClient client = agent("late");
         await().atMost(WAIT).until(() -> client.snapshot().get().target() != null);
