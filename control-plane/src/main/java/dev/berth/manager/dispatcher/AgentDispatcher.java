@@ -1,0 +1,421 @@
+package dev.berth.manager.dispatcher;
+
+import dev.berth.api.v1.AgentMessage;
+import dev.berth.api.v1.AgentServiceGrpc;
+import dev.berth.api.v1.Cluster;
+import dev.berth.api.v1.ManagerList;
+import dev.berth.api.v1.ManagerMessage;
+import dev.berth.api.v1.Meta;
+import dev.berth.api.v1.Node;
+import dev.berth.api.v1.NodeAvailability;
+import dev.berth.api.v1.NodeDescription;
+import dev.berth.api.v1.NodeRole;
+import dev.berth.api.v1.NodeSpec;
+import dev.berth.api.v1.NodeState;
+import dev.berth.api.v1.NodeStatus;
+import dev.berth.api.v1.ObjectKind;
+import dev.berth.api.v1.Redirect;
+import dev.berth.api.v1.RegisterRequest;
+import dev.berth.api.v1.RegisterResponse;
+import dev.berth.api.v1.SessionAccepted;
+import dev.berth.api.v1.SessionOpen;
+import dev.berth.api.v1.Task;
+import dev.berth.api.v1.TaskState;
+import dev.berth.api.v1.TaskStatusReport;
+import dev.berth.api.v1.TaskStatusUpdate;
+import dev.berth.api.v1.WatchEvent;
+import dev.berth.internal.v1.ApplyResult;
+import dev.berth.internal.v1.Command;
+import dev.berth.internal.v1.LogEntry;
+import dev.berth.internal.v1.RegisterNode;
+import dev.berth.internal.v1.SetNodeStatus;
+import dev.berth.internal.v1.TaskStatusChange;
+import dev.berth.manager.orchestrator.IdGenerator;
+import dev.berth.manager.orchestrator.TaskStates;
+import dev.berth.manager.store.Proposer;
+import dev.berth.manager.store.Store;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The agent API ({@code AgentService}): node registration with a join token, and the
+ * long-lived Session through which the leader hands out tasks and receives heartbeats and
+ * status reports. Followers answer a Session with a Redirect to the leader.
+ *
+ * <p>Liveness stays in the leader's memory ({@link HeartbeatTracker}); only up/down changes
+ * are logged, by a periodic check ({@link HeartbeatMonitor}) after a grace period of missed
+ * heartbeats, counted from the leader's start for nodes it has not heard from yet. Status
+ * reports are checked against the reporting node and batched ({@link StatusBatcher}).
+ *
+ * <p>Thread model: gRPC threads call the service methods; one fan-out thread turns applied
+ * store changes into per-session Assignments; one housekeeping thread runs heartbeat checks and
+ * batch flushes. {@link #onLeaderStart()} / {@link #onLeaderStop()} come from the manager's
+ * leader-change callbacks. Error contract: agents get gRPC statuses naming the problem
+ * (UNAUTHENTICATED bad token, NOT_FOUND unknown node, UNAVAILABLE not leader / no quorum).
+ */
+public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(AgentDispatcher.class.getName());
+
+  private final Store store;
+  private final Proposer proposer;
+  private final Membership membership;
+  private final Clock clock;
+  private final IdGenerator ids;
+  private final DispatcherConfig config;
+  private final HeartbeatTracker tracker = new HeartbeatTracker();
+  private final HeartbeatMonitor monitor;
+  private final StatusBatcher batcher;
+  private final Map<String, AgentSession> sessions = new ConcurrentHashMap<>();
+  private final ExecutorService fanout;
+  private final ScheduledExecutorService housekeeping;
+  private final ScheduledExecutorService batching;
+  private final AutoCloseable listener;
+  private final AtomicLong refusedReports = new AtomicLong();
+  private volatile boolean leading;
+  private ScheduledFuture<?> monitorTask;
+
+  public AgentDispatcher(Store store, Proposer proposer, Membership membership, Clock clock,
+      IdGenerator ids, DispatcherConfig config) {
+    this.store = store;
+    this.proposer = proposer;
+    this.membership = membership;
+    this.clock = clock;
+    this.ids = ids;
+    this.config = config;
+    this.monitor = new HeartbeatMonitor(tracker, config.graceMs());
+    this.fanout = Executors.newSingleThreadExecutor(daemon("berth-dispatch-fanout"));
+    this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("berth-dispatch-housekeeping"));
+    this.batching = Executors.newSingleThreadScheduledExecutor(daemon("berth-dispatch-batcher"));
+    this.batcher = new StatusBatcher(proposer, clock, batching, config.batchMaxChanges(),
+        config.batchMaxDelayMs(), config.batchMaxInFlight());
+    this.listener = store.addListener(this::onApplied);
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** Heartbeats and usage readings, for API reads (Node.usage, Task.usage). */
+  public HeartbeatTracker heartbeats() {
+    return tracker;
+  }
+
+  public StatusBatcher statusBatcher() {
+    return batcher;
+  }
+
+  /** Number of nodes with an open session on this manager. */
+  public int connectedAgents() {
+    return sessions.size();
+  }
+
+  /** Status updates refused because the reporting node does not own the task. */
+  public long refusedReports() {
+    return refusedReports.get();
+  }
+
+  public synchronized void onLeaderStart() {
+    if (leading) {
+      return;
+    }
+    tracker.reset(clock.millis());
+    leading = true;
+    long period = Math.max(10, config.heartbeatPeriodMs() / 2);
+    monitorTask = housekeeping.scheduleWithFixedDelay(this::checkHeartbeats, period, period,
+        TimeUnit.MILLISECONDS);
+  }
+
+  public synchronized void onLeaderStop() {
+    leading = false;
+    if (monitorTask != null) {
+      monitorTask.cancel(false);
+      monitorTask = null;
+    }
+    for (AgentSession session : List.copyOf(sessions.values())) {
+      sessions.remove(session.nodeId, session);
+      session.close(redirect().orElse(null),
+          Status.UNAVAILABLE.withDescription("this manager is no longer the leader"));
+    }
+  }
+
+  @Override
+  public void close() {
+    onLeaderStop();
+    try {
+      listener.close();
+    } catch (Exception e) {
+      LOG.log(Level.WARNING, "closing store listener", e);
+    }
+    fanout.shutdownNow();
+    housekeeping.shutdownNow();
+    batching.shutdownNow();
+  }
+
+  // ------------------------------------------------------------------ Register
+
+  @Override
+  public void register(RegisterRequest request, StreamObserver<RegisterResponse> response) {
+    Optional<Cluster> cluster = store.read(v -> v.cluster());
+    if (cluster.isEmpty()) {
+      response.onError(Status.FAILED_PRECONDITION.withDescription("cluster is not initialized").asRuntimeException());
+      return;
+    }
+    Optional<NodeRole> role = JoinTokens.verify(request.getToken(), cluster.get());
+    if (role.isEmpty()) {
+      response.onError(Status.UNAUTHENTICATED.withDescription("token: not a valid join token for this cluster").asRuntimeException());
+      return;
+    }
+    String requested = request.getNodeId();
+    Optional<Node> existing = requested.isEmpty() ? Optional.empty() : store.read(v -> v.node(requested));
+    if (existing.isPresent()) {
+      response.onNext(registered(existing.get().getMeta().getId(), existing.get().getRole()));
+      response.onCompleted();
+      return;
+    }
+    if (requested.length() > 64) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription("node_id: at most 64 characters").asRuntimeException());
+      return;
+    }
+    String nodeId = requested.isEmpty() ? ids.next() : requested;
+    long now = clock.millis();
+    Node node = Node.newBuilder()
+        .setMeta(Meta.newBuilder().setId(nodeId).setCreatedAtMs(now).setUpdatedAtMs(now))
+        .setSpec(NodeSpec.newBuilder().putAllLabels(request.getLabelsMap())
+            .setAvailability(NodeAvailability.ACTIVE).setDesiredRole(role.get()))
+        .setDescription(request.getDescription())
+        .setStatus(NodeStatus.newBuilder().setState(NodeState.NODE_UNKNOWN).setChangedAtMs(now)
+            .setMessage("registered"))
+        .setRole(NodeRole.WORKER)
+        .build();
+    LogEntry entry = LogEntry.newBuilder().setRequestId(request.getRequestId()).setTimestampMs(now)
+        .addCommands(Command.newBuilder().setRegisterNode(RegisterNode.newBuilder().setNode(node)))
+        .build();
+    proposer.propose(entry).whenComplete((result, error) -> {
+      if (error != null) {
+        response.onError(Status.UNAVAILABLE.withDescription("registration not committed: " + error.getMessage())
+            .asRuntimeException());
+      } else if ("OK".equals(result.getCode()) || "ALREADY_EXISTS".equals(result.getCode())) {
+        response.onNext(registered(nodeId, NodeRole.WORKER));
+        response.onCompleted();
+      } else {
+        response.onError(Status.fromCode(Status.Code.valueOf(result.getCode()))
+            .withDescription(result.getMessage()).asRuntimeException());
+      }
+    });
+  }
+
+  private RegisterResponse registered(String nodeId, NodeRole role) {
+    return RegisterResponse.newBuilder().setNodeId(nodeId).addAllManagers(membership.leaderFirst())
+        .setRole(role).build();
+  }
+
+  // ------------------------------------------------------------------ Session
+
+  @Override
+  public StreamObserver<AgentMessage> session(StreamObserver<ManagerMessage> out) {
+    return new StreamObserver<>() {
+      private AgentSession session;
+      private boolean refused;
+
+      @Override
+      public void onNext(AgentMessage message) {
+        switch (message.getMsgCase()) {
+          case OPEN -> {
+            if (session == null && !refused) {
+              session = open(message.getOpen(), out);
+              refused = session == null;
+            }
+          }
+          case HEARTBEAT -> {
+            if (session != null) {
+              tracker.heartbeat(session.nodeId, clock.millis(), message.getHeartbeat());
+            }
+          }
+          case STATUS -> {
+            if (session != null) {
+              report(session.nodeId, message.getStatus());
+            }
+          }
+          default -> { }
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        end();
+      }
+
+      @Override
+      public void onCompleted() {
+        if (session != null) {
+          session.close(null, null);
+        } else if (!refused) {
+          out.onCompleted();
+        }
+        end();
+      }
+
+      private void end() {
+        if (session != null) {
+          sessions.remove(session.nodeId, session);
+          session.markClosed();
+        }
+      }
+    };
+  }
+
+  private AgentSession open(SessionOpen open, StreamObserver<ManagerMessage> out) {
+    if (!leading || !proposer.isLeader()) {
+      Optional<ManagerMessage> redirect = redirect();
+      if (redirect.isPresent()) {
+        out.onNext(redirect.get());
+        out.onCompleted();
+      } else {
+        out.onError(Status.UNAVAILABLE.withDescription("no leader known; retry").asRuntimeException());
+      }
+      return null;
+    }
+    String nodeId = open.getNodeId();
+    if (store.read(v -> v.node(nodeId)).isEmpty()) {
+      out.onError(Status.NOT_FOUND.withDescription("node_id: node " + nodeId + " is not registered")
+          .asRuntimeException());
+      return null;
+    }
+    AgentSession session = new AgentSession(nodeId, ids.next(), open.getDescription(), out,
+        id -> store.read(v -> v.network(id)));
+    AgentSession previous = sessions.put(nodeId, session);
+    if (previous != null) {
+      previous.close(null, Status.ABORTED.withDescription("replaced by a newer session of the same node"));
+    }
+    tracker.heartbeat(nodeId, clock.millis(), dev.berth.api.v1.Heartbeat.getDefaultInstance());
+    session.send(ManagerMessage.newBuilder().setAccepted(SessionAccepted.newBuilder()
+        .setSessionId(session.sessionId).setHeartbeatPeriodMs(config.heartbeatPeriodMs())
+        .addAllManagers(membership.leaderFirst())).build());
+    record Snapshot(long index, List<Task> tasks) {}
+    Snapshot snapshot = store.read(v -> {
+      List<Task> tasks = new ArrayList<>();
+      for (Task task : v.tasksOfNode(nodeId)) {
+        if (!TaskStates.isTerminal(task)) {
+          tasks.add(task);
+        }
+      }
+      return new Snapshot(v.index(), tasks);
+    });
+    session.sendFull(snapshot.index(), snapshot.tasks());
+    housekeeping.execute(this::checkHeartbeats); // mark the node READY without waiting a period
+    return session;
+  }
+
+  private Optional<ManagerMessage> redirect() {
+    return membership.leaderAddress().map(leader -> ManagerMessage.newBuilder()
+        .setRedirect(Redirect.newBuilder().setLeader(leader).addAllManagers(membership.leaderFirst()))
+        .build());
+  }
+
+  /** Keeps only transitions the node may report for its own tasks, then batches them. */
+  private void report(String nodeId, TaskStatusReport report) {
+    List<TaskStatusChange> accepted = store.read(v -> {
+      List<TaskStatusChange> ok = new ArrayList<>(report.getUpdatesCount());
+      for (TaskStatusUpdate update : report.getUpdatesList()) {
+        Optional<Task> task = v.task(update.getTaskId());
+        if (task.isEmpty()) {
+          continue; // deleted meanwhile: nothing to record
+        }
+        if (!task.get().getNodeId().equals(nodeId)) {
+          refusedReports.incrementAndGet();
+          continue;
+        }
+        TaskState from = task.get().getStatus().getState();
+        TaskState to = update.getStatus().getState();
+        boolean agentOwned = to.getNumber() >= TaskState.ACCEPTED_VALUE
+            && to != TaskState.ORPHANED && to != TaskState.REMOVE;
+        if (agentOwned && !TaskStates.isTerminal(from) && to.getNumber() > from.getNumber()) {
+          ok.add(TaskStatusChange.newBuilder().setTaskId(update.getTaskId())
+              .setStatus(update.getStatus()).build());
+        }
+      }
+      return ok;
+    });
+    batcher.submit(nodeId, accepted);
+  }
+
+  // ------------------------------------------------------------------ store changes
+
+  private void onApplied(long index, List<WatchEvent> events) {
+    if (sessions.isEmpty() || events.isEmpty()) {
+      return;
+    }
+    Map<String, List<WatchEvent>> byNode = null;
+    for (WatchEvent event : events) {
+      if (event.getKind() == ObjectKind.KIND_TASK && !event.getTask().getNodeId().isEmpty()
+          && sessions.containsKey(event.getTask().getNodeId())) {
+        if (byNode == null) {
+          byNode = new HashMap<>();
+        }
+        byNode.computeIfAbsent(event.getTask().getNodeId(), n -> new ArrayList<>()).add(event);
+      }
+    }
+    if (byNode != null) {
+      Map<String, List<WatchEvent>> changes = byNode;
+      fanout.execute(() -> changes.forEach((node, nodeEvents) -> {
+        AgentSession session = sessions.get(node);
+        if (session != null) {
+          session.deliver(index, nodeEvents);
+        }
+      }));
+    }
+  }
+
+  // ------------------------------------------------------------------ housekeeping
+
+  private void checkHeartbeats() {
+    if (!leading || !proposer.isLeader()) {
+      return;
+    }
+    Map<String, NodeDescription> connected = new HashMap<>();
+    sessions.values().forEach(s -> connected.put(s.nodeId, s.description));
+    long now = clock.millis();
+    List<SetNodeStatus.Change> changes = store.read(v -> monitor.changes(v, connected, now));
+    if (changes.isEmpty()) {
+      return;
+    }
+    LogEntry entry = LogEntry.newBuilder().setTimestampMs(now).addCommands(Command.newBuilder()
+        .setSetNodeStatus(SetNodeStatus.newBuilder().addAllChanges(changes))).build();
+    try {
+      ApplyResult result = proposer.propose(entry).get(config.proposeTimeoutMs(), TimeUnit.MILLISECONDS);
+      if (!"OK".equals(result.getCode())) {
+        LOG.log(Level.WARNING, "node status change rejected: {0}", result.getMessage());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      LOG.log(Level.WARNING, "node status change not committed; retrying on the next check", e);
+    }
+  }
+
+  /** The manager list message agents get when membership changes (sent by the manager). */
+  public void broadcastManagers() {
+    ManagerMessage message = ManagerMessage.newBuilder().setManagers(ManagerList.newBuilder()
+        .addAllManagers(membership.leaderFirst()).setLeader(membership.leaderAddress().orElse("")))
+        .build();
+    sessions.values().forEach(s -> s.send(message));
+  }
+}

@@ -1,0 +1,28 @@
+package dev.berth.manager.dispatcher;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where agents find managers: the public gRPC addresses (host:port) of the managers and of
+ * the current leader, as this manager knows them (from Raft). Provided by the manager process.
+ *
+ * <p>Thread model: implementations are thread-safe and cheap (called per session open).
+ */
+public interface Membership {
+  /** The leader's agent-facing address, when a leader is known. */
+  Optional<String> leaderAddress();
+
+  /** Every manager's agent-facing address. */
+  List<String> managerAddresses();
+
+  /** Manager addresses with the leader (when known) first. */
+  default List<String> leaderFirst() {
+    List<String> all = new java.util.ArrayList<>(managerAddresses());
+    leaderAddress().ifPresent(leader -> {
+      all.remove(leader);
+      all.add(0, leader);
+    });
+    return all;
+  }
+}

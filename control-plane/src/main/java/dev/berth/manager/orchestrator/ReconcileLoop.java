@@ -1,0 +1,144 @@
+package dev.berth.manager.orchestrator;
+
+import dev.berth.internal.v1.ApplyResult;
+import dev.berth.internal.v1.Command;
+import dev.berth.internal.v1.LogEntry;
+import dev.berth.manager.store.Proposer;
+import dev.berth.manager.store.Store;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Runs the reconcilers on the leader: plan against a snapshot, then commit through the log.
+ * A round runs each reconciler in order on a fresh view and waits for its plan to apply before
+ * the next one looks, so no two reconcilers act on the same stale picture. Rounds are
+ * triggered by applied store changes (coalesced: at most one round pending, started after a
+ * short debounce) and by a periodic tick that covers time-based decisions (restart delays,
+ * down nodes, update delays).
+ *
+ * <p>Thread model: {@link #start()} (from the manager's leader-start callback) and {@link
+ * #stop()} (leader-stop) may be called from any thread; all rounds run on one private thread.
+ * Error contract: a failed or rejected proposal is logged and retried on a later round; the
+ * loop never dies from a reconciler error.
+ */
+public final class ReconcileLoop implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(ReconcileLoop.class.getName());
+
+  private final Store store;
+  private final Proposer proposer;
+  private final Clock clock;
+  private final List<Reconciler> reconcilers;
+  private final Duration tick;
+  private final Duration debounce;
+  private final Duration proposeTimeout;
+  private final AtomicBoolean pending = new AtomicBoolean();
+  private ScheduledExecutorService executor;
+  private AutoCloseable listener;
+
+  public ReconcileLoop(Store store, Proposer proposer, Clock clock, List<Reconciler> reconcilers,
+      Duration tick, Duration debounce, Duration proposeTimeout) {
+    this.store = store;
+    this.proposer = proposer;
+    this.clock = clock;
+    this.reconcilers = List.copyOf(reconcilers);
+    this.tick = tick;
+    this.debounce = debounce;
+    this.proposeTimeout = proposeTimeout;
+  }
+
+  /** The standard reconcilers in the order a round runs them. */
+  public static List<Reconciler> standard(IdGenerator ids, Placer placer, long orphanAfterMs) {
+    TaskFactory factory = new TaskFactory(ids);
+    int max = 1000;
+    return List.of(
+        new NodeLivenessReconciler(orphanAfterMs, max),
+        new ReaperReconciler(max),
+        new ReplicatedReconciler(factory, max),
+        new GlobalReconciler(factory, max),
+        new RestartReconciler(factory, max),
+        new RollingUpdateReconciler(factory, max),
+        new Allocator(placer, max));
+  }
+
+  public synchronized void start() {
+    if (executor != null) {
+      return;
+    }
+    executor = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread thread = new Thread(r, "berth-reconcile");
+      thread.setDaemon(true);
+      return thread;
+    });
+    ScheduledExecutorService mine = executor;
+    listener = store.addListener((index, events) -> {
+      if (!events.isEmpty()) {
+        trigger(mine);
+      }
+    });
+    mine.scheduleWithFixedDelay(() -> trigger(mine), 0, tick.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  public synchronized void stop() {
+    if (executor == null) {
+      return;
+    }
+    try {
+      listener.close();
+    } catch (Exception e) {
+      LOG.log(Level.WARNING, "closing store listener", e);
+    }
+    executor.shutdownNow();
+    executor = null;
+    pending.set(false);
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  private void trigger(ScheduledExecutorService on) {
+    if (pending.compareAndSet(false, true)) {
+      try {
+        on.schedule(this::round, debounce.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException stopped) {
+        pending.set(false);
+      }
+    }
+  }
+
+  /** One pass of every reconciler; package-visible so tests can drive rounds directly. */
+  void round() {
+    pending.set(false);
+    for (Reconciler reconciler : reconcilers) {
+      if (!proposer.isLeader() || Thread.currentThread().isInterrupted()) {
+        return;
+      }
+      try {
+        long now = clock.millis();
+        List<Command> commands = store.read(view -> reconciler.reconcile(view, now));
+        if (commands.isEmpty()) {
+          continue;
+        }
+        LogEntry entry = LogEntry.newBuilder().setTimestampMs(now).addAllCommands(commands).build();
+        ApplyResult result =
+            proposer.propose(entry).get(proposeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (!"OK".equals(result.getCode())) {
+          LOG.log(Level.WARNING, "{0} plan rejected: {1} {2}", reconciler.name(),
+              result.getCode(), result.getMessage());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (Exception e) {
+        LOG.log(Level.WARNING, reconciler.name() + " round failed; retrying later", e);
+      }
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package dev.berth.manager.store;
+
+import dev.berth.api.v1.Cluster;
+import dev.berth.api.v1.Meta;
+import dev.berth.api.v1.Network;
+import dev.berth.api.v1.Node;
+import dev.berth.api.v1.ObjectKind;
+import dev.berth.api.v1.Service;
+import dev.berth.api.v1.Task;
+import dev.berth.api.v1.WatchEvent;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * State of one entry's application: the store, the entry's index and timestamp, and the
+ * changes made so far. Every write goes through here so that it is journaled (for
+ * rollback) and turned into a {@link WatchEvent}.
+ */
+final class ApplyContext {
+  final StoreState state;
+  final long index;
+  final long timestampMs;
+  final List<WatchEvent> events = new ArrayList<>();
+  final List<String> createdIds = new ArrayList<>();
+
+  ApplyContext(StoreState state, long index, long timestampMs) {
+    this.state = state;
+    this.index = index;
+    this.timestampMs = timestampMs;
+  }
+
+  Meta newMeta(String id) {
+    return Meta.newBuilder().setId(id).setVersion(index)
+        .setCreatedAtMs(timestampMs).setUpdatedAtMs(timestampMs).build();
+  }
+
+  Meta touch(Meta m) {
+    return m.toBuilder().setVersion(index).setUpdatedAtMs(timestampMs).build();
+  }
+
+  private WatchEvent.Builder event(WatchEvent.Action action, ObjectKind kind) {
+    return WatchEvent.newBuilder().setIndex(index).setAction(action).setKind(kind);
+  }
+
+  private static WatchEvent.Action action(boolean existed) {
+    return existed ? WatchEvent.Action.UPDATE : WatchEvent.Action.CREATE;
+  }
+
+  void putCluster(Cluster c) {
+    boolean existed = state.cluster().isPresent();
+    state.putCluster(c);
+    events.add(event(action(existed), ObjectKind.KIND_CLUSTER).setCluster(c).build());
+  }
+
+  void putNode(Node n) {
+    boolean existed = state.node(n.getMeta().getId()).isPresent();
+    state.putNode(n);
+    events.add(event(action(existed), ObjectKind.KIND_NODE).setNode(n).build());
+  }
+
+  void removeNode(Node n) {
+    state.removeNode(n.getMeta().getId());
+    events.add(event(WatchEvent.Action.REMOVE, ObjectKind.KIND_NODE).setNode(n).build());
+  }
+
+  void putService(Service s) {
+    boolean existed = state.service(s.getMeta().getId()).isPresent();
+    state.putService(s);
+    events.add(event(action(existed), ObjectKind.KIND_SERVICE).setService(s).build());
+  }
+
+  void removeService(Service s) {
+    state.removeService(s.getMeta().getId());
+    events.add(event(WatchEvent.Action.REMOVE, ObjectKind.KIND_SERVICE).setService(s).build());
+  }
+
+  void putTask(Task t) {
+    boolean existed = state.task(t.getMeta().getId()).isPresent();
+    state.putTask(t);
+    events.add(event(action(existed), ObjectKind.KIND_TASK).setTask(t).build());
+  }
+
+  void removeTask(Task t) {
+    state.removeTask(t.getMeta().getId());
+    events.add(event(WatchEvent.Action.REMOVE, ObjectKind.KIND_TASK).setTask(t).build());
+  }
+
+  void putNetwork(Network n) {
+    boolean existed = state.network(n.getMeta().getId()).isPresent();
+    state.putNetwork(n);
+    events.add(event(action(existed), ObjectKind.KIND_NETWORK).setNetwork(n).build());
+  }
+
+  void removeNetwork(Network n) {
+    state.removeNetwork(n.getMeta().getId());
+    events.add(event(WatchEvent.Action.REMOVE, ObjectKind.KIND_NETWORK).setNetwork(n).build());
+  }
+}

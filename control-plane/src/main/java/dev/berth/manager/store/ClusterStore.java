@@ -1,0 +1,125 @@
+package dev.berth.manager.store;
+
+import dev.berth.api.v1.WatchEvent;
+import dev.berth.internal.v1.LogEntry;
+import dev.berth.internal.v1.StoreSnapshot;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The manager's replicated store: objects with indexes, the request de-duplication table
+ * and the recent-change log, mutated only by {@link #apply} in log order.
+ *
+ * <p>Thread model: {@link #apply} and {@link #restore} are called by the single apply
+ * thread (the Raft state machine) and hold the write lock; reads may come from any
+ * thread. Listeners are called on the apply thread after the lock is released.
+ */
+public final class ClusterStore implements Store {
+  public static final int DEFAULT_DEDUPE_CAPACITY = 20_000;
+  public static final int DEFAULT_CHANGE_LOG_CAPACITY = 200_000;
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterStore.class);
+
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private final StoreState state;
+  private final ChangeLog changes;
+  private final List<StoreListener> listeners = new CopyOnWriteArrayList<>();
+
+  public ClusterStore() {
+    this(DEFAULT_DEDUPE_CAPACITY, DEFAULT_CHANGE_LOG_CAPACITY);
+  }
+
+  public ClusterStore(int dedupeCapacity, int changeLogCapacity) {
+    this.state = new StoreState(dedupeCapacity);
+    this.changes = new ChangeLog(changeLogCapacity);
+  }
+
+  @Override
+  public <T> T read(Function<StoreView, T> reader) {
+    lock.readLock().lock();
+    try {
+      return reader.apply(state);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public AutoCloseable addListener(StoreListener listener) {
+    listeners.add(listener);
+    return () -> listeners.remove(listener);
+  }
+
+  public ChangeLog changes() {
+    return changes;
+  }
+
+  /** Applies one entry; {@code underLock} runs before the write lock is released. */
+  public Applier.Outcome apply(LogEntry entry, long index, Runnable underLock) {
+    Applier.Outcome out;
+    lock.writeLock().lock();
+    try {
+      out = Applier.apply(state, entry, index);
+      changes.append(index, out.events());
+      underLock.run();
+    } finally {
+      lock.writeLock().unlock();
+    }
+    notifyListeners(index, out.events());
+    return out;
+  }
+
+  public Applier.Outcome apply(LogEntry entry, long index) {
+    return apply(entry, index, () -> { });
+  }
+
+  private void notifyListeners(long index, List<WatchEvent> events) {
+    for (StoreListener l : listeners) {
+      try {
+        l.onApplied(index, events);
+      } catch (RuntimeException e) {
+        LOG.warn("store listener failed at index {}", index, e);
+      }
+    }
+  }
+
+  /** A snapshot plus whatever {@code alongside} returns, read under the same lock. */
+  public record Snapshot<T>(StoreSnapshot snapshot, T alongside) {}
+
+  public <T> Snapshot<T> snapshot(Supplier<T> alongside) {
+    lock.readLock().lock();
+    try {
+      return new Snapshot<>(state.toSnapshot(), alongside.get());
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** Replaces the whole state (restart or snapshot install); watchers before it must re-list. */
+  public void restore(StoreSnapshot snapshot) {
+    lock.writeLock().lock();
+    try {
+      state.load(snapshot);
+      changes.reset(snapshot.getIndex());
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** Records that Raft-internal entries up to {@code index} were applied (no store change). */
+  public void advanceIndex(long index) {
+    changes.append(index, List.of());
+  }
+
+  public String digest() {
+    return read(v -> state.digest());
+  }
+
+  public long index() {
+    return read(StoreView::index);
+  }
+}

@@ -1,0 +1,352 @@
+package dev.berth.manager.store;
+
+import dev.berth.api.v1.Cluster;
+import dev.berth.api.v1.Network;
+import dev.berth.api.v1.Node;
+import dev.berth.api.v1.Service;
+import dev.berth.api.v1.Task;
+import dev.berth.internal.v1.StoreSnapshot;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The mutable objects of the store plus their secondary indexes (tasks by service and by
+ * node, services and networks by name), with an undo journal so that one log entry's
+ * commands apply all-or-nothing.
+ *
+ * <p>Thread model: not thread-safe; {@link ClusterStore} guards it with a read-write lock
+ * (apply holds the write lock). Primary maps are sorted by id so iteration order, and
+ * therefore snapshots and digests, are identical on every replica.
+ */
+final class StoreState implements StoreView {
+  private long index;
+  private Cluster cluster;
+  private final TreeMap<String, Node> nodes = new TreeMap<>();
+  private final TreeMap<String, Service> services = new TreeMap<>();
+  private final TreeMap<String, Task> tasks = new TreeMap<>();
+  private final TreeMap<String, Network> networks = new TreeMap<>();
+  private final Map<String, String> serviceIdByName = new HashMap<>();
+  private final Map<String, String> networkIdByName = new HashMap<>();
+  private final Map<String, Set<String>> taskIdsByService = new HashMap<>();
+  private final Map<String, Set<String>> taskIdsByNode = new HashMap<>();
+  final DedupeTable dedupe;
+
+  /** Undo actions of the entry being applied, newest first; null outside an entry. */
+  private Deque<Runnable> journal;
+
+  StoreState(int dedupeCapacity) {
+    this.dedupe = new DedupeTable(dedupeCapacity);
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  void begin() {
+    journal = new ArrayDeque<>();
+  }
+
+  void commit() {
+    journal = null;
+  }
+
+  void rollback() {
+    Deque<Runnable> undo = journal;
+    journal = null;
+    while (!undo.isEmpty()) {
+      undo.pop().run();
+    }
+  }
+
+  private void record(Runnable undo) {
+    if (journal != null) {
+      journal.push(undo);
+    }
+  }
+
+  void setIndex(long newIndex) {
+    index = newIndex;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  void putCluster(Cluster c) {
+    Cluster old = cluster;
+    record(() -> cluster = old);
+    cluster = c;
+  }
+
+  void putNode(Node n) {
+    Node old = nodes.put(n.getMeta().getId(), n);
+    record(() -> restore(nodes, n.getMeta().getId(), old));
+  }
+
+  void removeNode(String id) {
+    Node old = nodes.remove(id);
+    record(() -> restore(nodes, id, old));
+  }
+
+  void putService(Service s) {
+    String id = s.getMeta().getId();
+    Service old = services.put(id, s);
+    if (old != null) {
+      serviceIdByName.remove(old.getSpec().getName());
+    }
+    serviceIdByName.put(s.getSpec().getName(), id);
+    record(() -> {
+      serviceIdByName.remove(s.getSpec().getName());
+      restore(services, id, old);
+      if (old != null) {
+        serviceIdByName.put(old.getSpec().getName(), id);
+      }
+    });
+  }
+
+  void removeService(String id) {
+    Service old = services.remove(id);
+    if (old == null) {
+      return;
+    }
+    serviceIdByName.remove(old.getSpec().getName());
+    record(() -> {
+      services.put(id, old);
+      serviceIdByName.put(old.getSpec().getName(), id);
+    });
+  }
+
+  void putNetwork(Network n) {
+    String id = n.getMeta().getId();
+    Network old = networks.put(id, n);
+    if (old != null) {
+      networkIdByName.remove(old.getSpec().getName());
+    }
+    networkIdByName.put(n.getSpec().getName(), id);
+    record(() -> {
+      networkIdByName.remove(n.getSpec().getName());
+      restore(networks, id, old);
+      if (old != null) {
+        networkIdByName.put(old.getSpec().getName(), id);
+      }
+    });
+  }
+
+  void removeNetwork(String id) {
+    Network old = networks.remove(id);
+    if (old == null) {
+      return;
+    }
+    networkIdByName.remove(old.getSpec().getName());
+    record(() -> {
+      networks.put(id, old);
+      networkIdByName.put(old.getSpec().getName(), id);
+    });
+  }
+
+  void putTask(Task t) {
+    String id = t.getMeta().getId();
+    Task old = tasks.put(id, t);
+    unindexTask(old);
+    indexTask(t);
+    record(() -> {
+      unindexTask(t);
+      restore(tasks, id, old);
+      indexTask(old);
+    });
+  }
+
+  void removeTask(String id) {
+    Task old = tasks.remove(id);
+    if (old == null) {
+      return;
+    }
+    unindexTask(old);
+    record(() -> {
+      tasks.put(id, old);
+      indexTask(old);
+    });
+  }
+
+  private void indexTask(Task t) {
+    if (t == null) {
+      return;
+    }
+    String id = t.getMeta().getId();
+    taskIdsByService.computeIfAbsent(t.getServiceId(), k -> new HashSet<>()).add(id);
+    if (!t.getNodeId().isEmpty()) {
+      taskIdsByNode.computeIfAbsent(t.getNodeId(), k -> new HashSet<>()).add(id);
+    }
+  }
+
+  private void unindexTask(Task t) {
+    if (t == null) {
+      return;
+    }
+    String id = t.getMeta().getId();
+    removeFromIndex(taskIdsByService, t.getServiceId(), id);
+    if (!t.getNodeId().isEmpty()) {
+      removeFromIndex(taskIdsByNode, t.getNodeId(), id);
+    }
+  }
+
+  private static void removeFromIndex(Map<String, Set<String>> idx, String key, String id) {
+    Set<String> ids = idx.get(key);
+    if (ids != null) {
+      ids.remove(id);
+      if (ids.isEmpty()) {
+        idx.remove(key);
+      }
+    }
+  }
+
+  private static <V> void restore(Map<String, V> map, String id, V old) {
+    if (old == null) {
+      map.remove(id);
+    } else {
+      map.put(id, old);
+    }
+  }
+
+  // ---------------------------------------------------------------- StoreView
+
+  @Override
+  public long index() {
+    return index;
+  }
+
+  @Override
+  public Optional<Cluster> cluster() {
+    return Optional.ofNullable(cluster);
+  }
+
+  @Override
+  public Optional<Node> node(String id) {
+    return Optional.ofNullable(nodes.get(id));
+  }
+
+  @Override
+  public Collection<Node> nodes() {
+    return Collections.unmodifiableCollection(nodes.values());
+  }
+
+  @Override
+  public Optional<Service> service(String id) {
+    return Optional.ofNullable(services.get(id));
+  }
+
+  @Override
+  public Optional<Service> serviceByName(String name) {
+    String id = serviceIdByName.get(name);
+    return id == null ? Optional.empty() : service(id);
+  }
+
+  @Override
+  public Collection<Service> services() {
+    return Collections.unmodifiableCollection(services.values());
+  }
+
+  @Override
+  public Optional<Task> task(String id) {
+    return Optional.ofNullable(tasks.get(id));
+  }
+
+  @Override
+  public Collection<Task> tasks() {
+    return Collections.unmodifiableCollection(tasks.values());
+  }
+
+  @Override
+  public List<Task> tasksOfService(String serviceId) {
+    return lookup(taskIdsByService.get(serviceId));
+  }
+
+  @Override
+  public List<Task> tasksOfNode(String nodeId) {
+    return lookup(taskIdsByNode.get(nodeId));
+  }
+
+  private List<Task> lookup(Set<String> ids) {
+    if (ids == null) {
+      return List.of();
+    }
+    List<Task> out = new ArrayList<>(ids.size());
+    for (String id : ids) {
+      out.add(tasks.get(id));
+    }
+    return out;
+  }
+
+  @Override
+  public Optional<Network> network(String id) {
+    return Optional.ofNullable(networks.get(id));
+  }
+
+  @Override
+  public Optional<Network> networkByName(String name) {
+    String id = networkIdByName.get(name);
+    return id == null ? Optional.empty() : network(id);
+  }
+
+  @Override
+  public Collection<Network> networks() {
+    return Collections.unmodifiableCollection(networks.values());
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  StoreSnapshot toSnapshot() {
+    StoreSnapshot.Builder b = StoreSnapshot.newBuilder().setIndex(index);
+    if (cluster != null) {
+      b.setCluster(cluster);
+    }
+    b.addAllNodes(nodes.values());
+    b.addAllServices(services.values());
+    b.addAllTasks(tasks.values());
+    b.addAllNetworks(networks.values());
+    b.addAllDedupe(dedupe.entries());
+    return b.build();
+  }
+
+  void load(StoreSnapshot s) {
+    cluster = s.hasCluster() ? s.getCluster() : null;
+    nodes.clear();
+    services.clear();
+    tasks.clear();
+    networks.clear();
+    serviceIdByName.clear();
+    networkIdByName.clear();
+    taskIdsByService.clear();
+    taskIdsByNode.clear();
+    journal = null;
+    s.getNodesList().forEach(this::putNode);
+    s.getServicesList().forEach(this::putService);
+    s.getTasksList().forEach(this::putTask);
+    s.getNetworksList().forEach(this::putNetwork);
+    dedupe.load(s.getDedupeList());
+    index = s.getIndex();
+  }
+
+  /**
+   * SHA-256 (hex) of the canonical serialization of the objects and the de-duplication
+   * table. The applied index is left out: it also counts Raft-internal entries, which a
+   * replica restored from a snapshot may have skipped.
+   */
+  String digest() {
+    byte[] bytes = toSnapshot().toBuilder().clearIndex().build().toByteArray();
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 missing from the JDK", e);
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package dev.berth.manager.orchestrator;
+
+import static dev.berth.manager.orchestrator.Fixture.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.api.v1.Service;
+import dev.berth.api.v1.Task;
+import dev.berth.api.v1.TaskState;
+import dev.berth.internal.v1.Command;
+import dev.berth.internal.v1.Plan;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ReplicatedReconcilerTest {
+  final ReplicatedReconciler reconciler = new ReplicatedReconciler(new TaskFactory(sequentialIds()), 100);
+
+  @Test
+  void createsOneNewTaskPerMissingSlotThenNothing() {
+    Service web = replicated("s1", 3, spec("web:1"));
+    Fixture f = new Fixture().add(aNode("n1")).add(web);
+    f.index = 42;
+
+    List<Command> commands = reconciler.reconcile(f, 1000);
+
+    assertThat(commands).hasSize(1);
+    Plan plan = commands.get(0).getPlan();
+    assertThat(plan.getBaseIndex()).isEqualTo(42);
+    assertThat(plan.getCreateTasksList()).extracting(Task::getSlot).containsExactly(1L, 2L, 3L);
+    Task first = plan.getCreateTasks(0);
+    assertThat(first.getServiceId()).isEqualTo("s1");
+    assertThat(first.getServiceName()).isEqualTo("svc-s1");
+    assertThat(first.getSpec()).isEqualTo(web.getSpec().getTask());
+    assertThat(first.getDesiredState()).isEqualTo(TaskState.RUNNING);
+    assertThat(first.getStatus().getState()).isEqualTo(TaskState.NEW);
+    assertThat(first.getMeta().getCreatedAtMs()).isEqualTo(1000);
+    assertThat(first.getNodeId()).isEmpty();
+    assertThat(first.getAttempt()).isZero();
+
+    f.apply(commands, 1000);
+    assertThat(reconciler.reconcile(f, 2000)).isEmpty();
+  }
+
+  @Test
+  void scaleDownShutsDownTheHighestSlots() {
+    Service web = replicated("s1", 2, spec("web:1"));
+    Fixture f = new Fixture().add(web);
+    for (int slot = 1; slot <= 4; slot++) {
+      f.add(task("t" + slot, web, slot, "n1", TaskState.RUNNING));
+    }
+
+    Plan plan = reconciler.reconcile(f, 0).get(0).getPlan();
+
+    assertThat(plan.getCreateTasksList()).isEmpty();
+    assertThat(plan.getDesiredList()).extracting(Plan.Desired::getTaskId).containsExactlyInAnyOrder("t3", "t4");
+    assertThat(plan.getDesiredList()).allMatch(d -> d.getDesiredState() == TaskState.SHUTDOWN);
+    f.apply(List.of(Command.newBuilder().setPlan(plan).build()), 0);
+    assertThat(f.live("s1")).extracting(Task::getSlot).containsExactlyInAnyOrder(1L, 2L);
+    assertThat(reconciler.reconcile(f, 0)).isEmpty();
+  }
+
+  @Test
+  void refillsAnEmptiedSlotWithTheNextAttempt() {
+    Service web = replicated("s1", 2, spec("web:1"));
+    Fixture f = new Fixture().add(web)
+        .add(task("a", web, 1, "n1", TaskState.RUNNING))
+        .add(task("b", web, 2, "n1", TaskState.ORPHANED).toBuilder()
+            .setDesiredState(TaskState.SHUTDOWN).setAttempt(2).build());
+
+    Plan plan = reconciler.reconcile(f, 0).get(0).getPlan();
+
+    assertThat(plan.getCreateTasksList()).singleElement().satisfies(t -> {
+      assertThat(t.getSlot()).isEqualTo(2);
+      assertThat(t.getAttempt()).isEqualTo(3);
+    });
+  }
+
+  @Test
+  void boundsTheWorkOfOneRound() {
+    Fixture f = new Fixture().add(replicated("s1", 250, spec("web:1")));
+    ReplicatedReconciler small = new ReplicatedReconciler(new TaskFactory(sequentialIds()), 100);
+
+    int rounds = 0;
+    while (true) {
+      List<Command> commands = small.reconcile(f, 0);
+      if (commands.isEmpty()) {
+        break;
+      }
+      assertThat(commands.get(0).getPlan().getCreateTasksCount()).isLessThanOrEqualTo(100);
+      f.apply(commands, 0);
+      rounds++;
+    }
+    assertThat(rounds).isEqualTo(3);
+    assertThat(f.live("s1")).extracting(Task::getSlot).doesNotHaveDuplicates().hasSize(250);
+  }
+
+  @Test
+  void ignoresGlobalServices() {
+    Fixture f = new Fixture().add(aNode("n1")).add(global("g", spec("agent:1")));
+    assertThat(reconciler.reconcile(f, 0)).isEmpty();
+  }
+}
