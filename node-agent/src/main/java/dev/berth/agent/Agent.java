@@ -1,0 +1,77 @@
+package dev.berth.agent;
+
+import dev.berth.agent.loop.EventLoop;
+import dev.berth.agent.session.ChannelFactory;
+import dev.berth.agent.session.HostDescription;
+import dev.berth.agent.session.NodeIdStore;
+import dev.berth.agent.session.SessionClient;
+import dev.berth.agent.session.SessionConfig;
+import dev.berth.agent.task.TaskExecutor;
+import dev.berth.agent.task.TaskManager;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One running node agent: the event loop, the task manager over an executor, and the session client,
+ * wired together. Usable embedded (fake agents in tests and benchmarks) as well as from {@link
+ * AgentCommand}.
+ *
+ * <p>Thread model: one event loop thread owns the session and task state; blocking executor calls
+ * (pulls, starts, stops, health probes) run on a pool of daemon worker threads. Error contract: {@link
+ * #terminated()} completes exceptionally when the cluster refuses the node; transient failures are
+ * retried by the session client.
+ */
+public final class Agent implements AutoCloseable {
+    public static final String VERSION = "berth-agent/0.1.0";
+
+    private final EventLoop loop;
+    private final ExecutorService workers;
+    private final TaskManager tasks;
+    private final SessionClient session;
+
+    /**
+     * @param advertiseAddr address other nodes reach this one at ("" to let the manager use the peer address)
+     */
+    public Agent(SessionConfig config, Path stateDir, String advertiseAddr, TaskExecutor executor,
+                 ChannelFactory channels, HostDescription host, Clock clock, Random random) {
+        this.loop = new EventLoop("berth-agent-loop", clock);
+        AtomicInteger n = new AtomicInteger();
+        this.workers = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "berth-agent-worker-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        String engine = VERSION + " (executor " + executor.name() + ")";
+        this.session = new SessionClient(config, channels, new NodeIdStore(stateDir),
+                () -> host.describe(advertiseAddr, engine), loop, random);
+        this.tasks = new TaskManager(executor, loop, workers, session);
+    }
+
+    /** Registers and opens the session; returns at once. */
+    public Agent start() {
+        session.start(tasks);
+        return this;
+    }
+
+    public SessionClient session() {
+        return session;
+    }
+
+    /** Completes when the agent stops: normally after {@link #close}, exceptionally on a fatal error. */
+    public CompletableFuture<Void> terminated() {
+        return session.terminated();
+    }
+
+    /** Leaves the session and stops the loop; containers keep running (they outlive the agent). */
+    @Override
+    public void close() {
+        session.close();
+        loop.close();
+        workers.shutdownNow();
+    }
+}
