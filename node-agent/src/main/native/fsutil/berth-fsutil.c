@@ -9,7 +9,7 @@
  * Usage: berth-fsutil ROOT < records
  * Records are NUL-terminated fields, paths relative to ROOT:
  *   mknod  PATH MODE(octal, with S_IFCHR/S_IFBLK/S_IFIFO) MAJOR MINOR UID GID MTIME_SEC
- *   xattr  PATH NAME HEXVALUE
+ *   xattr  PATH NAME HEXVALUE        (PATH "." is ROOT itself)
  * Parent directories are resolved with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), so no record can reach
  * outside ROOT even if the Java side's own checks were wrong. The last path component is never followed.
  * Exit status 0 when every record applied; otherwise 1 and one line on stderr naming the record and errno.
@@ -141,6 +141,15 @@ static int do_xattr(void) {
     }
     char *base;
     int rc = -1;
+    if (strcmp(path, ".") == 0) {
+        /* the layer root itself (an opaque root): reached through the root fd's link, never by name */
+        char via[64];
+        snprintf(via, sizeof via, "/proc/self/fd/%d", rootfd);
+        rc = setxattr(via, name, val, len, 0);
+        if (rc != 0) fprintf(stderr, "berth-fsutil: setxattr . %s: %s\n", name, strerror(errno));
+        free(path); free(name); free(hex); free(val);
+        return rc;
+    }
     int pfd = open_parent(path, &base);
     if (pfd >= 0) {
         /* lsetxattr through the parent's fd link: the parent is pinned, the last name is not followed. */

@@ -48,7 +48,7 @@ final class ImageImporter {
             int b0 = file.read();
             int b1 = file.read();
             file.reset();
-            InputStream in = b0 == 0x1f && b1 == 0x8b ? new GzipCompressorInputStream(file, true) : file;
+            InputStream in = b0 == 0x1f && b1 == 0x8b ? GzipCompressorInputStream.builder().setInputStream(file).setDecompressConcatenated(true).get() : file;
             TarArchiveInputStream tar = new TarArchiveInputStream(in);
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {

@@ -1,5 +1,6 @@
 package dev.berth.agent.image;
 
+import dev.berth.api.v1.ContainerSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,6 +101,19 @@ public final class ImageService {
         } finally {
             pulls.remove(key, mine);
         }
+    }
+
+    /**
+     * Pulls what a task's container needs: {@code spec.image} pinned to {@code spec.image_digest} when the
+     * manager resolved one, with the {@code --with-registry-auth} credentials in {@code spec.registry_auth}.
+     * Apply {@link ConfigMerger#merge} to the result's config and the spec to get the effective command.
+     */
+    public PulledImage pull(ContainerSpec spec) throws ImageException {
+        ImageReference ref = ImageReference.parse(spec.getImage());
+        if (!spec.getImageDigest().isEmpty()) {
+            ref = ref.withDigest(Digest.parse(spec.getImageDigest()));
+        }
+        return pull(ref.toString(), RegistryCredentials.fromBase64(spec.getRegistryAuth()));
     }
 
     /**

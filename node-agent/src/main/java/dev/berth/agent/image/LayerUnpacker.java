@@ -66,7 +66,7 @@ final class LayerUnpacker {
         byte[] magic = in.readNBytes(4);
         in.reset();
         if (magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b) {
-            return new GzipCompressorInputStream(in, true);
+            return GzipCompressorInputStream.builder().setInputStream(in).setDecompressConcatenated(true).get();
         }
         if (magic.length == 4 && (magic[0] & 0xff) == 0x28 && (magic[1] & 0xff) == 0xb5
                 && (magic[2] & 0xff) == 0x2f && (magic[3] & 0xff) == 0xfd) {
@@ -117,9 +117,7 @@ final class LayerUnpacker {
             String base = rel.substring(slash + 1);
             Path parent = parentDir(parentRel, e.getName());
             if (base.equals(OPAQUE)) {
-                if (!parentRel.isEmpty()) {
-                    nativeOps.xattr(parentRel, "trusted.overlay.opaque", new byte[] {'y'});
-                }
+                nativeOps.xattr(parentRel.isEmpty() ? "." : parentRel, "trusted.overlay.opaque", new byte[] {'y'});
                 return;
             }
             if (base.startsWith(WHITEOUT + WHITEOUT)) {

@@ -72,13 +72,14 @@ public final class RegistryClient {
             return ref.digest();
         }
         HttpResponse<InputStream> r = send(ref, creds, manifestUri(ref, ref.tag()), "HEAD", ref.toString(), true);
-        try (InputStream ignored = r.body()) {
-            Optional<String> header = r.headers().firstValue("Docker-Content-Digest");
-            if (header.isPresent()) {
-                return Digest.parse(header.get().trim());
-            }
+        try {
+            r.body().close(); // HEAD: nothing to read
         } catch (IOException e) {
             throw unreachable(ref.registry(), e);
+        }
+        Optional<String> header = r.headers().firstValue("Docker-Content-Digest");
+        if (header.isPresent()) {
+            return Digest.parse(header.get().trim());
         }
         return manifest(ref, ref.tag(), creds).digest();
     }

@@ -107,6 +107,16 @@ class RegistryPullTest {
         assertThat(byDigest.lowerDirs()).isEqualTo(byTag.lowerDirs());
         assertThat(byDigest.config()).isEqualTo(c);
 
+        // As the agent calls it for a task whose spec the manager pinned.
+        dev.berth.api.v1.ContainerSpec spec = dev.berth.api.v1.ContainerSpec.newBuilder()
+                .setImage(host + "/busybox:1").setImageDigest(resolved.toString()).addEnv("FOO=spec").build();
+        PulledImage forTask = images.pull(spec);
+        assertThat(forTask.digest()).isEqualTo(resolved);
+        dev.berth.api.v1.ContainerSpec effective = ConfigMerger.merge(forTask.config(), spec);
+        assertThat(ConfigMerger.argv(effective)).containsExactly("/bin/sh", "-c", "echo hi");
+        assertThat(effective.getEnvList()).containsExactly("FOO=spec", "PATH=/bin");
+        assertThat(effective.getDir()).isEqualTo("/tmp");
+
         // Pinned and complete locally: no registry needed (this port has nothing listening).
         String dead = "127.0.0.1:" + TestRegistry.freePort();
         assertThat(images.pull(dead + "/busybox@" + resolved, RegistryCredentials.anonymous()).lowerDirs())
