@@ -1,0 +1,13 @@
+package dev.berth.agent.image;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+final class TestFiles {
+    private TestFiles() {
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        LayerUnpacker.deleteTree(p);
+    }
+}
