@@ -1,6 +1,8 @@
 package dev.berth.net.vxlan;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -33,7 +35,15 @@ public final class Planner {
   static final String ZERO_MAC = "00:00:00:00:00:00";
   static final int VXLAN_PORT = 4789;
 
+  private static final Comparator<ActualState.Fdb> FDB_ORDER =
+      Comparator.comparing(ActualState.Fdb::mac).thenComparing(ActualState.Fdb::dst);
+
   private Planner() {}
+
+  /** What the kernel holds comes in hash order; commands must not (same inputs, same commands). */
+  private static <T> List<T> sorted(Collection<T> items, Comparator<T> order) {
+    return items.stream().sorted(order).toList();
+  }
 
   /**
    * @param reapplySandboxes also re-issue the (idempotent) configuration inside every
@@ -70,7 +80,7 @@ public final class Planner {
     // first so their bridges are empty, VXLAN devices take their FDB/neighbour entries along.
     Set<String> present = new LinkedHashSet<>();
     for (String kind : List.of("veth", "vxlan", "bridge")) {
-      for (ActualState.Link l : a.links().values()) {
+      for (ActualState.Link l : sorted(a.links().values(), Comparator.comparing(ActualState.Link::name))) {
         if (!l.kind().equals(kind)) {
           continue;
         }
@@ -169,7 +179,7 @@ public final class Planner {
       Set<ActualState.Fdb> haveFdb = fresh ? Set.of() : a.fdb().getOrDefault(x, Set.of());
       Set<String> wantIps = new LinkedHashSet<>();
       wantNeigh.forEach(w -> wantIps.add(w.ip()));
-      for (ActualState.Neigh h : haveNeigh) {
+      for (ActualState.Neigh h : sorted(haveNeigh, Comparator.comparing(ActualState.Neigh::ip))) {
         if (!wantIps.contains(h.ip())) {
           ip.add("neigh del " + h.ip() + " dev " + x);
         }
@@ -179,7 +189,7 @@ public final class Planner {
           ip.add("neigh replace " + w.ip() + " lladdr " + w.mac() + " dev " + x + " nud permanent");
         }
       }
-      for (ActualState.Fdb h : haveFdb) {
+      for (ActualState.Fdb h : sorted(haveFdb, FDB_ORDER)) {
         if (!wantFdb.contains(h)) {
           fdbDel.add("fdb del " + h.mac() + " dev " + x + (h.isMaster() ? " master" : " dst " + h.dst() + " self"));
         }
@@ -233,7 +243,8 @@ public final class Planner {
     List<Step> steps = new ArrayList<>();
     List<String> ip = new ArrayList<>();
     for (String kind : List.of("veth", "vxlan", "bridge")) {
-      a.links().values().stream().filter(l -> l.kind().equals(kind)).forEach(l -> ip.add("link del dev " + l.name()));
+      sorted(a.links().values(), Comparator.comparing(ActualState.Link::name)).stream()
+          .filter(l -> l.kind().equals(kind)).forEach(l -> ip.add("link del dev " + l.name()));
     }
     if (!ip.isEmpty()) {
       steps.add(new Step(Step.Tool.IP, node.host(), ip));
