@@ -21,7 +21,9 @@ import picocli.CommandLine.ScopeType;
 /**
  * The {@code berth} client: the command tree of the client commands, and the mapping of errors to
  * messages and exit codes ({@link ExitCodes}). The {@code dist} launcher adds the manager and agent
- * commands to the same tree through {@link #commandLine(Object, CliContext)}.
+ * commands to the same tree through {@link #commandLine}. Command groups ({@code berth service})
+ * are plain {@code @Command} classes: run without a subcommand, picocli reports the missing
+ * subcommand as a usage error.
  */
 @Command(
     name = "berth",
@@ -30,7 +32,7 @@ import picocli.CommandLine.ScopeType;
     mixinStandardHelpOptions = true,
     versionProvider = BerthCli.Version.class,
     description = "Run and inspect services on a Berth cluster.")
-public final class BerthCli extends CommandGroup {
+public final class BerthCli {
   /** The client command groups, in help order. */
   public static final List<Subcommands.Entry> CLIENT_COMMANDS = List.of(
       Subcommands.Entry.of(ServiceCommand.class, ServiceCommand.SUBCOMMANDS),
@@ -128,6 +130,13 @@ public final class BerthCli extends CommandGroup {
    */
   static String parameterMessage(ParameterException ex) {
     String msg = ex.getMessage();
+    if (msg.equals("Missing required subcommand")) {
+      // A group ("berth service") run alone: say which subcommands there are.
+      CommandLine group = ex.getCommandLine();
+      List<String> names = group.getSubcommands().values().stream().distinct().map(CommandLine::getCommandName).toList();
+      return "missing subcommand for '" + group.getCommandSpec().qualifiedName() + "' (one of "
+          + String.join(", ", names) + ")";
+    }
     ArgSpec arg = ex.getArgSpec();
     int colon = msg.indexOf(": ");
     if (arg != null && msg.startsWith("Invalid value for ") && colon > 0) {

@@ -2,7 +2,6 @@ package dev.berth.dist;
 
 import dev.berth.cli.BerthCli;
 import dev.berth.cli.CliContext;
-import dev.berth.cli.CommandGroup;
 import dev.berth.cli.GlobalOptions;
 import dev.berth.cli.Subcommands;
 import java.util.List;
@@ -25,7 +24,7 @@ import picocli.CommandLine.ScopeType;
     mixinStandardHelpOptions = true,
     versionProvider = BerthCli.Version.class,
     description = "Berth: run services on a cluster of machines.")
-public final class Berth extends CommandGroup {
+public final class Berth {
   @Mixin
   GlobalOptions global;
 

@@ -10,7 +10,6 @@ import dev.berth.api.v1.RotateJoinTokenRequest;
 import dev.berth.cli.ApiClient;
 import dev.berth.cli.ApiCommand;
 import dev.berth.cli.CliContext;
-import dev.berth.cli.CommandGroup;
 import dev.berth.cli.ExitCodes;
 import dev.berth.cli.OutputOptions;
 import dev.berth.cli.UserException;
@@ -25,7 +24,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code berth cluster info | join-token}. */
 @Command(name = "cluster", description = "Inspect the cluster.")
-public final class ClusterCommand extends CommandGroup {
+public final class ClusterCommand {
   /** In help order; added by {@link dev.berth.cli.Subcommands}. */
   public static final List<Class<?>> SUBCOMMANDS = List.of(
       ClusterCommand.Info.class, ClusterCommand.JoinToken.class);

@@ -10,7 +10,6 @@ import dev.berth.api.v1.RemoveNetworkRequest;
 import dev.berth.cli.ApiClient;
 import dev.berth.cli.ApiCommand;
 import dev.berth.cli.CliContext;
-import dev.berth.cli.CommandGroup;
 import dev.berth.cli.Each;
 import dev.berth.cli.ExitCodes;
 import dev.berth.cli.OutputOptions;
@@ -30,7 +29,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "network",
     description = "Manage networks.")
-public final class NetworkCommand extends CommandGroup {
+public final class NetworkCommand {
   /** In help order; added by {@link dev.berth.cli.Subcommands}. */
   public static final List<Class<?>> SUBCOMMANDS = List.of(
       NetworkCommand.Create.class, NetworkCommand.Ls.class, NetworkCommand.Inspect.class,

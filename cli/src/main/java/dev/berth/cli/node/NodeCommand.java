@@ -12,7 +12,6 @@ import dev.berth.api.v1.UpdateNodeRequest;
 import dev.berth.cli.ApiClient;
 import dev.berth.cli.ApiCommand;
 import dev.berth.cli.CliContext;
-import dev.berth.cli.CommandGroup;
 import dev.berth.cli.Each;
 import dev.berth.cli.ExitCodes;
 import dev.berth.cli.OutputOptions;
@@ -32,7 +31,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "node",
     description = "Manage nodes.")
-public final class NodeCommand extends CommandGroup {
+public final class NodeCommand {
   /** In help order; added by {@link dev.berth.cli.Subcommands}. */
   public static final List<Class<?>> SUBCOMMANDS = List.of(
       NodeCommand.Ls.class, NodeCommand.Inspect.class, NodeCommand.Update.class,
