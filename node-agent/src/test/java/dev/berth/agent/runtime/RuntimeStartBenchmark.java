@@ -1,0 +1,109 @@
+package dev.berth.agent.runtime;
+
+import dev.berth.agent.cgroup.CgroupManager;
+import dev.berth.api.v1.ContainerSpec;
+import dev.berth.api.v1.ResourceRequirements;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Start-to-exit latency of {@code /bin/true} in a container, Berth vs runc and crun on the same
+ * rootfs, in one run (not part of {@code mvn verify}). The peers and the kernel floors are
+ * measured by ../shared/bench/runtime-peers.sh (hyperfine); its busybox rootfs (kept with KEEP=1)
+ * is then Berth's single image layer. Berth is timed from a warm runtime: create + start + wait
+ * for the exit record (remove is timed separately). For the cost of spawning from a JVM, the
+ * bare unshare floor is also timed through ProcessBuilder here.
+ *
+ * <p>Usage (as root): see docs/benchmarks.md, "Container runtime".
+ * Args: [runs=200] [peers-script=/work/shared/bench/runtime-peers.sh | none]
+ */
+public final class RuntimeStartBenchmark {
+  private RuntimeStartBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int runs = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+    String peers = args.length > 1 ? args[1] : "/work/shared/bench/runtime-peers.sh";
+    Path work = Files.createTempDirectory("berth-bench-");
+    Path rootfs;
+    String peerTable = "(peers not measured)";
+    if (!peers.equals("none")) {
+      Path pb = work.resolve("peerbench");
+      ProcessBuilder p = new ProcessBuilder("bash", peers).inheritIO();
+      p.environment().putAll(java.util.Map.of("RUNS", Integer.toString(runs), "PB", pb.toString(), "KEEP", "1"));
+      if (p.start().waitFor() != 0) {
+        throw new IllegalStateException("peer script failed");
+      }
+      peerTable = Files.readString(pb.resolve("results/table.txt"));
+      rootfs = pb.resolve("bundle/rootfs");
+    } else {
+      rootfs = work.resolve("rootfs");
+      RuntimeFixture.buildRootfs(rootfs);
+    }
+    String node = "bench-" + ProcessHandle.current().pid();
+    RuntimeSettings settings = RuntimeSettings.defaults(node, work.resolve("state"), LauncherBinary.extract(work.resolve("bin")));
+    ContainerRuntime rt = new ContainerRuntime(settings, CgroupManager.detect(node), Clock.systemUTC());
+    ContainerSpec spec = ContainerSpec.newBuilder().addCommand("/bin/true").build();
+    try {
+      for (int i = 0; i < 10; i++) { // warm-up: JIT, page cache, launcher extracted
+        cycle(rt, spec, rootfs, "warm" + i, new long[2]);
+      }
+      long[] startToExit = new long[runs];
+      long[] removal = new long[runs];
+      for (int i = 0; i < runs; i++) {
+        long[] t = new long[2];
+        cycle(rt, spec, rootfs, "run" + i, t);
+        startToExit[i] = t[0];
+        removal[i] = t[1];
+      }
+      long[] floor = new long[runs];
+      for (int i = 0; i < runs; i++) {
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder("unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--net", "--mount-proc",
+            rootfs.resolve("bin/true").toString()).start();
+        if (p.waitFor() != 0) {
+          throw new IllegalStateException("unshare failed");
+        }
+        floor[i] = System.nanoTime() - t0;
+      }
+      System.out.println();
+      System.out.println("== peers and kernel floors (runtime-peers.sh, hyperfine) ==");
+      System.out.println(peerTable);
+      System.out.println("== Berth (ContainerRuntime from a warm JVM; cgroups " + rt.list().size() + " left) ==");
+      System.out.printf("%-44s %8s %8s %8s %5s  (ms)%n", "case", "median", "p99", "min", "n");
+      row("berth create+start+exit /bin/true", startToExit);
+      row("berth remove (cgroups, state dir)", removal);
+      row("unshare 5 ns + true, spawned from the JVM", floor);
+    } finally {
+      rt.destroyAll();
+      new ContainerDir(work).delete();
+    }
+  }
+
+  private static void cycle(ContainerRuntime rt, ContainerSpec spec, Path rootfs, String id, long[] t) {
+    long t0 = System.nanoTime();
+    rt.create(new ContainerConfig(id, spec, ResourceRequirements.getDefaultInstance(), ImageConfig.empty(), List.of(rootfs)));
+    rt.start(id);
+    ExitStatus e = rt.awaitExit(id, Duration.ofSeconds(60)).orElseThrow();
+    long t1 = System.nanoTime();
+    if (e.exitCode() != 0) {
+      throw new IllegalStateException(id + " exited " + e);
+    }
+    rt.remove(id);
+    t[0] = t1 - t0;
+    t[1] = System.nanoTime() - t1;
+  }
+
+  private static void row(String name, long[] nanos) {
+    long[] s = nanos.clone();
+    Arrays.sort(s);
+    double median = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
+    long p99 = s[(int) Math.min(s.length - 1, Math.round(0.99 * (s.length - 1)))];
+    System.out.printf(Locale.ROOT, "%-44s %8.2f %8.2f %8.2f %5d%n", name, median / 1e6, p99 / 1e6, s[0] / 1e6, s.length);
+  }
+
+}
