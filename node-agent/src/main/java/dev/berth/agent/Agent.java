@@ -1,6 +1,7 @@
 package dev.berth.agent;
 
 import dev.berth.agent.loop.EventLoop;
+import dev.berth.agent.loop.Scheduler;
 import dev.berth.agent.session.ChannelFactory;
 import dev.berth.agent.session.HostDescription;
 import dev.berth.agent.session.NodeIdStore;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,27 +31,61 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Agent implements AutoCloseable {
     public static final String VERSION = "berth-agent/0.1.0";
 
-    private final EventLoop loop;
-    private final ExecutorService workers;
+    private final AutoCloseable ownedResources;
     private final TaskManager tasks;
     private final SessionClient session;
 
     /**
+     * An agent with its own event loop thread and worker pool (closed with the agent).
+     *
      * @param advertiseAddr address other nodes reach this one at ("" to let the manager use the peer address)
      */
     public Agent(SessionConfig config, Path stateDir, String advertiseAddr, TaskExecutor executor,
                  ChannelFactory channels, HostDescription host, Clock clock, Random random) {
-        this.loop = new EventLoop("berth-agent-loop", clock);
-        AtomicInteger n = new AtomicInteger();
-        this.workers = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "berth-agent-worker-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this(config, stateDir, advertiseAddr, executor, channels, host, OwnedThreads.create(clock), random);
+    }
+
+    private Agent(SessionConfig config, Path stateDir, String advertiseAddr, TaskExecutor executor,
+                  ChannelFactory channels, HostDescription host, OwnedThreads threads, Random random) {
+        this(config, stateDir, advertiseAddr, executor, channels, host, threads.loop, threads.workers, random, threads);
+    }
+
+    /**
+     * An agent on a given loop and worker executor, which the caller owns: many embedded agents (fake
+     * agents in tests and benchmarks) may share one loop, since each agent's state is only touched by
+     * tasks run on it.
+     */
+    public Agent(SessionConfig config, Path stateDir, String advertiseAddr, TaskExecutor executor,
+                 ChannelFactory channels, HostDescription host, Scheduler loop, Executor workers, Random random) {
+        this(config, stateDir, advertiseAddr, executor, channels, host, loop, workers, random, () -> { });
+    }
+
+    private Agent(SessionConfig config, Path stateDir, String advertiseAddr, TaskExecutor executor,
+                  ChannelFactory channels, HostDescription host, Scheduler loop, Executor workers, Random random,
+                  AutoCloseable ownedResources) {
         String engine = VERSION + " (executor " + executor.name() + ")";
         this.session = new SessionClient(config, channels, new NodeIdStore(stateDir),
                 () -> host.describe(advertiseAddr, engine), loop, random);
         this.tasks = new TaskManager(executor, loop, workers, session);
+        this.ownedResources = ownedResources;
+    }
+
+    /** The loop and worker pool of an agent that owns its threads. */
+    private record OwnedThreads(EventLoop loop, ExecutorService workers) implements AutoCloseable {
+        static OwnedThreads create(Clock clock) {
+            AtomicInteger n = new AtomicInteger();
+            return new OwnedThreads(new EventLoop("berth-agent-loop", clock), Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "berth-agent-worker-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            }));
+        }
+
+        @Override
+        public void close() {
+            loop.close();
+            workers.shutdownNow();
+        }
     }
 
     /** Registers and opens the session; returns at once. */
@@ -71,7 +107,10 @@ public final class Agent implements AutoCloseable {
     @Override
     public void close() {
         session.close();
-        loop.close();
-        workers.shutdownNow();
+        try {
+            ownedResources.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("stopping the agent's threads", e);
+        }
     }
 }

@@ -192,4 +192,45 @@ class AgentAgainstDispatcherTest {
         await().atMost(WAIT).until(() -> storedState(t2) == TaskState.RUNNING);
         assertThat(executor.running()).containsExactlyInAnyOrder(t1, t2);
     }
+
+    @Test
+    void manyAgentsShareOneLoopAndOneWorkerPool() throws Exception {
+        int n = 20;
+        List<Agent> fleet = new java.util.ArrayList<>();
+        List<SimulatedTaskExecutor> executors = new java.util.ArrayList<>();
+        java.util.concurrent.ExecutorService workers = java.util.concurrent.Executors.newFixedThreadPool(2);
+        dev.berth.agent.loop.EventLoop loop = new dev.berth.agent.loop.EventLoop("fleet-loop", Clock.systemUTC());
+        try {
+            SessionConfig cfg = new SessionConfig(List.of("manager-1"), "BERTH-1-digest-wsecret", Map.of(),
+                    Duration.ofMillis(20), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5),
+                    Duration.ofMillis(5));
+            for (int i = 0; i < n; i++) {
+                SimulatedTaskExecutor ex = new SimulatedTaskExecutor(loop.clock());
+                executors.add(ex);
+                fleet.add(new Agent(cfg, stateDir.resolve("agent-" + i), "", ex,
+                        t -> InProcessChannelBuilder.forName(t).build(), HostDescription.system(), loop, workers,
+                        new Random(i)).start());
+            }
+            await().atMost(WAIT).until(() -> dispatcher.connectedAgents() == n + 1);
+            List<String> taskIds = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                String nodeId = fleet.get(i).session().nodeId().orElseThrow();
+                String taskId = ids.next();
+                taskIds.add(taskId);
+                commit(Command.newBuilder().setPlan(Plan.newBuilder()
+                        .addCreateTasks(Task.newBuilder().setMeta(Meta.newBuilder().setId(taskId)).setServiceId(serviceId)
+                                .setSlot(i + 1).setSpec(TaskSpec.newBuilder().setContainer(ContainerSpec.newBuilder().setImage("busybox")))
+                                .setDesiredState(TaskState.RUNNING).setStatus(TaskStatus.newBuilder().setState(TaskState.NEW)))
+                        .addAssignments(Plan.Assignment.newBuilder().setTaskId(taskId).setNodeId(nodeId))).build());
+            }
+            await().atMost(WAIT).until(() -> taskIds.stream().allMatch(id -> storedState(id) == TaskState.RUNNING));
+            for (int i = 0; i < n; i++) {
+                assertThat(executors.get(i).running()).containsExactly(taskIds.get(i));
+            }
+        } finally {
+            fleet.forEach(Agent::close); // before the shared loop they run on
+            loop.close();
+            workers.shutdownNow();
+        }
+    }
 }

@@ -370,7 +370,9 @@ public final class SessionClient implements StatusSink, AutoCloseable {
         }
         if (leader != null && !leader.isEmpty()) {
             managers.add(leader);
-            leaderHint = leader;
+            if (!leader.equals(target) || stream == null) {
+                leaderHint = leader; // where to go next; no need while already streaming to it
+            }
         }
     }
 
