@@ -80,6 +80,11 @@ final class LayerUnpacker {
         private final Path root;
         private final String what;
         private final FsUtil.Batch nativeOps = new FsUtil.Batch();
+        /**
+         * Parent paths already checked to be real directories in this run. Only this run's own later entries
+         * can change them, and those go through {@link #removeExisting}, which evicts.
+         */
+        private final java.util.Set<Path> knownDirs = new java.util.HashSet<>();
         /** Directories whose mtime is set last, since creating their children changes it. */
         private final Deque<Map.Entry<Path, FileTime>> dirTimes = new ArrayDeque<>();
 
@@ -209,6 +214,9 @@ final class LayerUnpacker {
             }
             for (String part : parentRel.split("/")) {
                 dir = dir.resolve(part);
+                if (knownDirs.contains(dir)) {
+                    continue;
+                }
                 if (Files.isSymbolicLink(dir)) {
                     throw invalid(entryName, "path passes through symlink '" + root.relativize(dir) + "' -> '"
                             + Files.readSymbolicLink(dir) + "' (could escape the layer root)");
@@ -219,12 +227,16 @@ final class LayerUnpacker {
                 } else if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                     throw invalid(entryName, "parent '" + root.relativize(dir) + "' is not a directory");
                 }
+                knownDirs.add(dir);
             }
             return dir;
         }
 
         private void removeExisting(Path p, String rel) throws IOException {
             nativeOps.forget(rel);
+            if (knownDirs.remove(p)) {
+                knownDirs.removeIf(d -> d.startsWith(p)); // only a directory known as a parent can have known children
+            }
             if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
                 return;
             }
@@ -237,11 +249,24 @@ final class LayerUnpacker {
         }
 
         private void metadata(Path p, TarArchiveEntry e, boolean symlink) throws IOException {
-            Files.setAttribute(p, "unix:uid", (int) e.getLongUserId(), LinkOption.NOFOLLOW_LINKS);
-            Files.setAttribute(p, "unix:gid", (int) e.getLongGroupId(), LinkOption.NOFOLLOW_LINKS);
+            // One lstat, then only the changes needed: most entries are root-owned 0644/0755 already.
+            Map<String, Object> now = Files.readAttributes(p, "unix:uid,gid,mode", LinkOption.NOFOLLOW_LINKS);
+            int uid = (int) e.getLongUserId();
+            int gid = (int) e.getLongGroupId();
+            boolean chowned = false;
+            if ((Integer) now.get("uid") != uid) {
+                Files.setAttribute(p, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+                chowned = true;
+            }
+            if ((Integer) now.get("gid") != gid) {
+                Files.setAttribute(p, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+                chowned = true;
+            }
             if (!symlink) {
-                // after chown, which clears setuid/setgid
-                Files.setAttribute(p, "unix:mode", e.getMode() & 07777);
+                int mode = e.getMode() & 07777;
+                if (chowned || ((Integer) now.get("mode") & 07777) != mode) {
+                    Files.setAttribute(p, "unix:mode", mode); // after chown, which clears setuid/setgid
+                }
                 Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
                         .setTimes(FileTime.fromMillis(e.getModTime().getTime()), null, null);
             }

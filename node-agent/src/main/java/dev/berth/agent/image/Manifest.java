@@ -55,7 +55,11 @@ public sealed interface Manifest permits Manifest.Index, Manifest.Image {
         JsonObject o = Json.object(body, what + " manifest");
         String type = Json.string(o, "mediaType", "");
         if (type.isEmpty() && contentType != null) {
-            type = contentType.split(";")[0].trim();
+            String ct = contentType.split(";")[0].trim();
+            // Some registries answer application/json; only a manifest media type says anything.
+            if (Set.of(OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST, DOCKER_V1_SIGNED).contains(ct)) {
+                type = ct;
+            }
         }
         if (type.equals(DOCKER_V1_SIGNED) || (type.isEmpty() && Json.string(o, "schemaVersion", "").equals("1"))) {
             throw new ImageException(ImageException.Kind.UNSUPPORTED,

@@ -168,7 +168,7 @@ public final class RegistryClient {
         String host = ref.apiHost();
         String scope = "repository:" + ref.repository() + ":pull";
         String tokenKey = host + "|" + scope + "|" + (creds.isAnonymous() ? "" : creds.username());
-        boolean challenged = false;
+        String challenged = null; // the scheme of the challenge answered, once
         for (int redirects = 0; ; ) {
             String auth = null;
             if (uri.getAuthority().equals(host)) {
@@ -185,9 +185,9 @@ public final class RegistryClient {
                 return r;
             }
             String error = errorText(r);
-            if (status == 401 && !challenged && uri.getAuthority().equals(host)) {
-                challenged = true;
+            if (status == 401 && challenged == null && uri.getAuthority().equals(host)) {
                 AuthChallenge c = AuthChallenge.parse(r.headers().firstValue("WWW-Authenticate").orElse(""));
+                challenged = c.scheme();
                 if (c.scheme().equals("bearer")) {
                     tokens.put(tokenKey, fetchToken(c, scope, creds, ref));
                     continue;
@@ -200,6 +200,12 @@ public final class RegistryClient {
                     basicHosts.add(host);
                     continue;
                 }
+            }
+            if (status == 401 && "bearer".equals(challenged)) {
+                // A token was issued yet does not allow pulling: Docker Hub answers so for missing repositories.
+                throw new ImageException(ImageException.Kind.AUTH_FAILED, "pull access denied for " + ref.name()
+                        + " on registry " + ref.registry() + " (" + creds + "): the repository does not exist or"
+                        + " these credentials may not pull it" + error);
             }
             if (status == 401) {
                 throw new ImageException(ImageException.Kind.AUTH_FAILED, "authentication to registry " + ref.registry()

@@ -38,6 +38,7 @@ class ManifestTest {
         Manifest.Image m = (Manifest.Image) Manifest.parse(b(image), null, "x");
         assertThat(m.layers()).hasSize(1);
         assertThat(Manifest.parse(b(image), Manifest.DOCKER_MANIFEST + "; charset=utf-8", "x")).isInstanceOf(Manifest.Image.class);
+        assertThat(Manifest.parse(b(image), "application/json", "x")).isInstanceOf(Manifest.Image.class);
     }
 
     @Test

@@ -80,14 +80,14 @@ class RegistryAuthTest {
                 String auth = ex.getRequestHeaders().getFirst("Authorization");
                 if (path.equals("/token")) {
                     String query = ex.getRequestURI().getQuery();
-                    boolean ok = basic.equals(auth) && query.contains("scope=repository:team/busybox:pull")
+                    boolean ok = basic.equals(auth) && query.matches(".*scope=repository:team/[a-z]+:pull.*")
                             && query.contains("service=berth-test");
                     HttpFront.reply(ex, ok ? 200 : 401, ok
                             ? ("{\"token\":\"" + token + "\",\"expires_in\":300}").getBytes(StandardCharsets.UTF_8)
                             : new byte[0]);
                     return true;
                 }
-                if (!("Bearer " + token).equals(auth)) {
+                if (!("Bearer " + token).equals(auth) || path.startsWith("/v2/team/secret/")) {
                     ex.getResponseHeaders().add("WWW-Authenticate", "Bearer realm=\"http://" + gateHost[0]
                             + "/token\",service=\"berth-test\",scope=\"repository:team/busybox:pull\"");
                     HttpFront.reply(ex, 401, "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}"
@@ -108,6 +108,9 @@ class RegistryAuthTest {
                 assertThat(images.resolve(ref, RegistryCredentials.of("bob", "hunter2"))).isEqualTo(img.digest());
                 // one token for the wrong password, one for the right: cached for every later request
                 assertThat(gate.count("GET /token")).isEqualTo(2);
+                assertThatThrownBy(() -> images.pull(gate.host() + "/team/secret:1", RegistryCredentials.of("bob", "hunter2")))
+                        .hasMessageStartingWith("pull access denied for " + gate.host() + "/team/secret on registry "
+                                + gate.host() + " (user bob): the repository does not exist");
                 assertThat(gate.countMatching("GET /v2/team/busybox/blobs/")).isEqualTo(2);
             }
         }
