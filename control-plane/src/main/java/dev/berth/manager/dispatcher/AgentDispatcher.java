@@ -325,7 +325,8 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
   }
 
   private Optional<ManagerMessage> redirect() {
-    return membership.leaderAddress().map(leader -> ManagerMessage.newBuilder()
+    return membership.leaderAddress().filter(leader -> !leader.equals(membership.selfAddress()))
+        .map(leader -> ManagerMessage.newBuilder()
         .setRedirect(Redirect.newBuilder().setLeader(leader).addAllManagers(membership.leaderFirst()))
         .build());
   }

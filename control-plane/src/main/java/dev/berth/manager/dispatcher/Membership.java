@@ -10,6 +10,9 @@ import java.util.Optional;
  * <p>Thread model: implementations are thread-safe and cheap (called per session open).
  */
 public interface Membership {
+  /** This manager's own agent-facing address (never redirect an agent to it). */
+  String selfAddress();
+
   /** The leader's agent-facing address, when a leader is known. */
   Optional<String> leaderAddress();
 

@@ -1,0 +1,304 @@
+package dev.berth.manager.raft;
+
+import dev.berth.internal.v1.ApplyResult;
+import dev.berth.internal.v1.LogEntry;
+import dev.berth.manager.store.Proposer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.retry.ExponentialBackoffRetry;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * One manager's Raft server plus a client of its own group, and the {@link Proposer}
+ * built on that client.
+ *
+ * <p>Writes go through the Raft client even on the leader (Ratis finds the leader and
+ * retries with a bounded, backed-off policy; its retry cache de-duplicates retries to one
+ * server, and the store's request-id table those to another). Linearizable reads use
+ * ReadIndex: a read-only request to this very server, which confirms leadership with a
+ * quorum and waits until it has applied up to the read index.
+ *
+ * <p>Thread model: thread-safe after {@link #start}. Error contract: see {@link Proposer}.
+ */
+public final class RaftNode implements Proposer, AutoCloseable {
+  private final RaftPeerId selfId;
+  private final RaftGroup group;
+  private final RaftServer server;
+  private final RaftProperties props;
+  private final Object clientLock = new Object();
+  private RaftClient client;
+  private List<RaftPeer> clientPeers = List.of();
+  private final BerthStateMachine stateMachine;
+  private final RaftSettings settings;
+
+  /**
+   * @param peers initial configuration; empty to recover it from the storage dir or to
+   *     wait for a leader to add this server (join)
+   */
+  public RaftNode(String selfId, RaftGroupId groupId, List<RaftPeer> peers, RaftSettings settings,
+      BerthStateMachine stateMachine, boolean recover) throws IOException {
+    this.selfId = RaftPeerId.valueOf(selfId);
+    this.group = RaftGroup.valueOf(groupId, peers);
+    this.settings = settings;
+    this.stateMachine = stateMachine;
+    this.props = properties(settings);
+    this.server = RaftServer.newBuilder().setServerId(this.selfId).setGroup(group)
+        .setProperties(props).setStateMachine(stateMachine)
+        .setOption(recover ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
+        .build();
+  }
+
+  static RaftProperties properties(RaftSettings s) {
+    RaftProperties p = new RaftProperties();
+    GrpcConfigKeys.Server.setHost(p, s.host());
+    GrpcConfigKeys.Server.setPort(p, s.port());
+    RaftServerConfigKeys.setStorageDir(p, List.of(s.storageDir().toFile()));
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, td(s.electionMin().toMillis()));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, td(s.electionMax().toMillis()));
+    RaftServerConfigKeys.Rpc.setRequestTimeout(p, td(s.requestTimeout().toMillis()));
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Read.setTimeout(p, td(s.requestTimeout().toMillis()));
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, s.snapshotThreshold());
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgeGap(p, 64);
+    // Entries are at most BerthStateMachine.MAX_ENTRY_BYTES (2 MiB); leave ample headroom.
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("16MB"));
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf("16MB"));
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf("8MB"));
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("16MB"));
+    return p;
+  }
+
+  private static TimeDuration td(long ms) {
+    return TimeDuration.valueOf(ms, TimeUnit.MILLISECONDS);
+  }
+
+  /** Bounded, exponentially backed-off retries (Ratis' default retries forever, no sleep). */
+  static RetryPolicy retryPolicy() {
+    return ExponentialBackoffRetry.newBuilder()
+        .setBaseSleepTime(td(25))
+        .setMaxSleepTime(td(1000))
+        .setMaxAttempts(40)
+        .build();
+  }
+
+  static RaftClient newClient(RaftGroup group, RaftProperties props, RaftPeerId leaderHint) {
+    return RaftClient.newBuilder().setRaftGroup(group).setProperties(props)
+        .setLeaderId(leaderHint).setRetryPolicy(retryPolicy()).build();
+  }
+
+  public void start() throws IOException {
+    server.start();
+  }
+
+  public RaftPeerId id() {
+    return selfId;
+  }
+
+  public RaftGroupId groupId() {
+    return group.getGroupId();
+  }
+
+  public RaftServer server() {
+    return server;
+  }
+
+  /**
+   * The Raft client of this manager, rebuilt when the group's configuration changed (a
+   * recovering or joining server learns its peers only after start).
+   */
+  public RaftClient client() {
+    List<RaftPeer> current = currentPeers();
+    synchronized (clientLock) {
+      if (client == null || (!current.isEmpty() && !current.equals(clientPeers))) {
+        RaftClient old = client;
+        client = newClient(RaftGroup.valueOf(group.getGroupId(), current), props, selfId);
+        clientPeers = current;
+        if (old != null) {
+          // Let requests in flight on the old client finish before closing it.
+          CompletableFuture.delayedExecutor(30, TimeUnit.SECONDS).execute(() -> closeQuietly(old));
+        }
+      }
+      return client;
+    }
+  }
+
+  private List<RaftPeer> currentPeers() {
+    try {
+      List<RaftPeer> peers = new ArrayList<>(division().getRaftConf().getCurrentPeers());
+      peers.sort(java.util.Comparator.comparing(p -> p.getId().toString()));
+      return peers.isEmpty() ? new ArrayList<>(group.getPeers()) : peers;
+    } catch (IllegalStateException e) {
+      return new ArrayList<>(group.getPeers());
+    }
+  }
+
+  private static void closeQuietly(RaftClient c) {
+    try {
+      c.close();
+    } catch (IOException e) {
+      // closing a superseded client; nothing to do
+    }
+  }
+
+  public BerthStateMachine stateMachine() {
+    return stateMachine;
+  }
+
+  public RaftSettings settings() {
+    return settings;
+  }
+
+  public RaftServer.Division division() {
+    try {
+      return server.getDivision(group.getGroupId());
+    } catch (IOException e) {
+      throw new IllegalStateException("Raft group " + group.getGroupId() + " not on this server", e);
+    }
+  }
+
+  @Override
+  public CompletableFuture<ApplyResult> propose(LogEntry entry) {
+    Message msg = Message.valueOf(UnsafeByteOperations.unsafeWrap(entry.toByteArray()));
+    return client().async().send(msg).handle((reply, error) -> {
+      if (error != null) {
+        return rejection(error).orElseThrow(() -> error instanceof CompletionException ce
+            ? ce : new CompletionException(error));
+      }
+      return toResult(reply);
+    });
+  }
+
+  static ApplyResult toResult(RaftClientReply reply) {
+    if (reply.isSuccess()) {
+      try {
+        return ApplyResult.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        throw new CompletionException(e);
+      }
+    }
+    Throwable ex = reply.getException();
+    Optional<ApplyResult> rejected = rejection(ex);
+    if (rejected.isPresent()) {
+      return rejected.get();
+    }
+    throw new CompletionException(ex);
+  }
+
+  /** Recovers an early rejection by {@code startTransaction} from the exception chain. */
+  static Optional<ApplyResult> rejection(Throwable ex) {
+    for (Throwable t = ex; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      int at = m == null ? -1 : m.indexOf(BerthStateMachine.REJECT_MARK);
+      if (t instanceof StateMachineException && at >= 0) {
+        String rest = m.substring(at + BerthStateMachine.REJECT_MARK.length());
+        int colon = rest.indexOf(':');
+        return Optional.of(ApplyResult.newBuilder().setCode(rest.substring(0, colon))
+            .setMessage(rest.substring(colon + 1)).build());
+      }
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public boolean isLeader() {
+    try {
+      return division().getInfo().isLeader();
+    } catch (IllegalStateException e) {
+      return false;
+    }
+  }
+
+  public boolean isLeaderReady() {
+    var info = division().getInfo();
+    return info.isLeader() && info.isLeaderReady();
+  }
+
+  /** ReadIndex barrier: completes once this server has applied everything committed before the call. */
+  public CompletableFuture<Long> readBarrier() {
+    return client().async().sendReadOnly(Message.valueOf(BerthStateMachine.QUERY_INDEX), selfId)
+        .thenApply(reply -> {
+          if (!reply.isSuccess()) {
+            throw new CompletionException(reply.getException());
+          }
+          ByteBuffer b = reply.getMessage().getContent().asReadOnlyByteBuffer();
+          return b.getLong();
+        });
+  }
+
+  public Optional<RaftPeerId> leaderId() {
+    try {
+      return Optional.ofNullable(division().getInfo().getLeaderId());
+    } catch (IllegalStateException e) {
+      return Optional.empty();
+    }
+  }
+
+  public RaftPeerRole role() {
+    return division().getInfo().getCurrentRole();
+  }
+
+  public long term() {
+    return division().getInfo().getCurrentTerm();
+  }
+
+  public long commitIndex() {
+    return division().getRaftLog().getLastCommittedIndex();
+  }
+
+  public long appliedIndex() {
+    return division().getInfo().getLastAppliedIndex();
+  }
+
+  public Collection<RaftPeer> peers() {
+    return new ArrayList<>(division().getRaftConf().getCurrentPeers());
+  }
+
+  /** Forces a snapshot now (tests; operators). */
+  public long snapshotNow() throws IOException {
+    var reply = client().getSnapshotManagementApi(selfId).create(true, 30_000);
+    if (!reply.isSuccess()) {
+      throw new IOException("snapshot failed: " + reply.getException());
+    }
+    return reply.getLogIndex();
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      synchronized (clientLock) {
+        if (client != null) {
+          client.close();
+        }
+      }
+    } finally {
+      server.close();
+    }
+  }
+}

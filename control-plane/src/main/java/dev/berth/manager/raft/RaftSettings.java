@@ -1,0 +1,42 @@
+package dev.berth.manager.raft;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How one manager's Raft server runs.
+ *
+ * @param electionMin lower bound of the randomized election timeout; tests on shared
+ *     2-core machines use roomier values (NOTES.md: JIT/GC pauses cause spurious elections)
+ * @param snapshotThreshold entries after which a snapshot is taken automatically (then the
+ *     log is purged up to it)
+ */
+public record RaftSettings(
+    String host,
+    int port,
+    Path storageDir,
+    Duration electionMin,
+    Duration electionMax,
+    Duration requestTimeout,
+    long snapshotThreshold) {
+
+  /** Production defaults: fail over within about a second. */
+  public static RaftSettings defaults(String host, int port, Path storageDir) {
+    return new RaftSettings(host, port, storageDir, Duration.ofMillis(300), Duration.ofMillis(600),
+        Duration.ofSeconds(3), 10_000);
+  }
+
+  /** Roomier timeouts for tests on loaded machines. */
+  public RaftSettings roomy() {
+    return new RaftSettings(host, port, storageDir, Duration.ofMillis(1000), Duration.ofMillis(2000),
+        Duration.ofSeconds(5), snapshotThreshold);
+  }
+
+  public RaftSettings withSnapshotThreshold(long threshold) {
+    return new RaftSettings(host, port, storageDir, electionMin, electionMax, requestTimeout, threshold);
+  }
+
+  public RaftSettings withElection(Duration min, Duration max) {
+    return new RaftSettings(host, port, storageDir, min, max, requestTimeout, snapshotThreshold);
+  }
+}

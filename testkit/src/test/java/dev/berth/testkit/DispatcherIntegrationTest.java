@@ -1,0 +1,200 @@
+package dev.berth.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.berth.api.v1.ContainerSpec;
+import dev.berth.api.v1.Node;
+import dev.berth.api.v1.NodeState;
+import dev.berth.api.v1.ReplicatedService;
+import dev.berth.api.v1.ServiceSpec;
+import dev.berth.api.v1.Task;
+import dev.berth.api.v1.TaskSpec;
+import dev.berth.api.v1.TaskState;
+import dev.berth.manager.dispatcher.DispatcherConfig;
+import dev.berth.manager.orchestrator.TaskStates;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The real dispatcher and reconcilers with fake agents on real (in-process) gRPC Session streams. */
+class DispatcherIntegrationTest {
+  static final Duration WAIT = Duration.ofSeconds(30);
+
+  final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
+  final Channels channels = new Channels();
+  final List<FakeAgent> agents = new ArrayList<>();
+  LocalCluster cluster;
+
+  @AfterEach
+  void tearDown() {
+    agents.forEach(FakeAgent::close);
+    channels.close();
+    if (cluster != null) {
+      cluster.close();
+    }
+    scheduler.shutdownNow();
+  }
+
+  LocalCluster start(DispatcherConfig config, long orphanAfterMs) {
+    cluster = new LocalCluster(Clock.systemUTC(), config, orphanAfterMs, "m1", "m2");
+    assertThat(cluster.init().getCode()).isEqualTo("OK");
+    cluster.electLeader("m1");
+    return cluster;
+  }
+
+  FakeAgent agent(String hostname, List<String> managers) {
+    FakeAgent agent = new FakeAgent(managers, channels::get,
+        FakeAgent.Options.of(cluster.workerToken(), hostname), scheduler, Clock.systemUTC());
+    agents.add(agent);
+    agent.start();
+    return agent;
+  }
+
+  static ServiceSpec web(long replicas) {
+    return ServiceSpec.newBuilder().setName("web")
+        .setTask(TaskSpec.newBuilder().setContainer(ContainerSpec.newBuilder().setImage("registry:5000/web:1")))
+        .setReplicated(ReplicatedService.newBuilder().setReplicas(replicas)).build();
+  }
+
+  List<Task> liveTasks(String serviceId) {
+    return cluster.store().read(v -> v.tasksOfService(serviceId).stream()
+        .filter(TaskStates::isLive).collect(Collectors.toList()));
+  }
+
+  boolean allRunning(String serviceId, int count) {
+    List<Task> live = liveTasks(serviceId);
+    return live.size() == count && live.stream().allMatch(t -> t.getStatus().getState() == TaskState.RUNNING);
+  }
+
+  NodeState nodeState(FakeAgent agent) {
+    return cluster.store().read(v -> v.node(agent.nodeId()).map(Node::getStatus)
+        .map(s -> s.getState()).orElse(NodeState.NODE_UNKNOWN));
+  }
+
+  @Test
+  void aFollowerRedirectsASessionToTheLeader() throws Exception {
+    start(DispatcherConfig.defaults(), 60_000);
+    FakeAgent agent = agent("h0", List.of("inproc:m1"));
+    await().atMost(WAIT).until(() -> nodeState(agent) == NodeState.NODE_READY);
+
+    java.util.concurrent.BlockingQueue<Object> got = new java.util.concurrent.LinkedBlockingQueue<>();
+    io.grpc.stub.StreamObserver<dev.berth.api.v1.AgentMessage> requests =
+        dev.berth.api.v1.AgentServiceGrpc.newStub(channels.get("inproc:m2")).session(
+            new io.grpc.stub.StreamObserver<>() {
+              public void onNext(dev.berth.api.v1.ManagerMessage m) { got.add(m); }
+              public void onError(Throwable t) { got.add(t); }
+              public void onCompleted() { got.add("completed"); }
+            });
+    requests.onNext(dev.berth.api.v1.AgentMessage.newBuilder().setOpen(
+        dev.berth.api.v1.SessionOpen.newBuilder().setNodeId(agent.nodeId())).build());
+
+    Object first = got.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(first).isInstanceOfSatisfying(dev.berth.api.v1.ManagerMessage.class, m -> {
+      assertThat(m.getRedirect().getLeader()).isEqualTo("inproc:m1");
+      assertThat(m.getRedirect().getManagersList()).containsExactly("inproc:m1", "inproc:m2");
+    });
+    assertThat(got.poll(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("completed");
+    requests.onCompleted();
+  }
+
+  @Test
+  void agentGetsItsTasksAndItsStatesReachTheStore() {
+    start(DispatcherConfig.defaults(), 60_000);
+    FakeAgent agent = agent("h1", List.of("inproc:m2", "inproc:m1"));
+    await().atMost(WAIT).until(() -> agent.connected() && nodeState(agent) == NodeState.NODE_READY);
+    assertThat(agent.connectedTo()).as("registration names the leader first").isEqualTo("inproc:m1");
+    Node node = cluster.store().read(v -> v.node(agent.nodeId())).orElseThrow();
+    assertThat(node.getDescription().getHostname()).isEqualTo("h1");
+
+    String web = cluster.createService(web(3));
+    await().atMost(WAIT).until(() -> allRunning(web, 3));
+    assertThat(agent.taskStates()).hasSize(3).containsValues(TaskState.RUNNING);
+    assertThat(agent.fullSetsReceived()).as("changes came incrementally after the first full set").isEqualTo(1);
+
+    // Scale down: the agent is told to stop the highest slots and reports SHUTDOWN.
+    assertThat(cluster.updateService(web, web(1)).getCode()).isEqualTo("OK");
+    await().atMost(WAIT).until(() -> agent.taskStates().values().stream()
+        .filter(s -> s == TaskState.SHUTDOWN).count() == 2);
+    await().atMost(WAIT).until(() -> cluster.store().read(v -> v.tasksOfService(web).stream()
+        .filter(t -> t.getStatus().getState() == TaskState.SHUTDOWN).count()) == 2);
+    assertThat(allRunning(web, 1)).isTrue();
+  }
+
+  @Test
+  void aNewLeaderSendsTheFullSetAgainAndThenChanges() {
+    start(DispatcherConfig.defaults(), 60_000);
+    FakeAgent a = agent("a", List.of("inproc:m1", "inproc:m2"));
+    FakeAgent b = agent("b", List.of("inproc:m1", "inproc:m2"));
+    await().atMost(WAIT).until(() -> nodeState(a) == NodeState.NODE_READY && nodeState(b) == NodeState.NODE_READY);
+    String web = cluster.createService(web(4));
+    await().atMost(WAIT).until(() -> allRunning(web, 4));
+
+    cluster.electLeader("m2");
+
+    await().atMost(WAIT).until(() -> a.connected() && b.connected()
+        && a.connectedTo().equals("inproc:m2") && b.connectedTo().equals("inproc:m2"));
+    await().atMost(WAIT).until(() -> a.fullSetsReceived() == 2 && b.fullSetsReceived() == 2);
+    assertThat(a.taskStates().size() + b.taskStates().size()).isEqualTo(4);
+    assertThat(a.redirectsFollowed()).as("the old leader pointed at the new one").isEqualTo(1);
+
+    assertThat(cluster.updateService(web, web(8)).getCode()).isEqualTo("OK");
+    await().atMost(WAIT).until(() -> allRunning(web, 8));
+    Map<String, TaskState> onAgents = new java.util.HashMap<>(a.taskStates());
+    onAgents.putAll(b.taskStates());
+    assertThat(onAgents).hasSize(8).containsOnlyKeys(
+        liveTasks(web).stream().map(t -> t.getMeta().getId()).toArray(String[]::new));
+    assertThat(a.fullSetsReceived()).isEqualTo(2);
+  }
+
+  @Test
+  void aReportForATaskOnAnotherNodeIsRefused() {
+    start(DispatcherConfig.defaults(), 60_000);
+    FakeAgent a = agent("a", List.of("inproc:m1"));
+    FakeAgent b = agent("b", List.of("inproc:m1"));
+    await().atMost(WAIT).until(() -> nodeState(a) == NodeState.NODE_READY && nodeState(b) == NodeState.NODE_READY);
+    String web = cluster.createService(web(2));
+    await().atMost(WAIT).until(() -> allRunning(web, 2));
+    Task onA = liveTasks(web).stream().filter(t -> t.getNodeId().equals(a.nodeId())).findFirst().orElseThrow();
+
+    assertThat(b.sendRawReport(onA.getMeta().getId(), TaskState.FAILED)).isTrue();
+
+    await().atMost(WAIT).until(() -> cluster.manager("m1").dispatcher().refusedReports() == 1);
+    Task after = cluster.store().read(v -> v.task(onA.getMeta().getId())).orElseThrow();
+    assertThat(after.getStatus().getState()).isEqualTo(TaskState.RUNNING);
+    assertThat(after.getMeta().getVersion()).isEqualTo(onA.getMeta().getVersion());
+  }
+
+  @Test
+  void aSilentNodeGoesDownAfterTheGraceAndItsTasksMove() {
+    // heartbeat every 100 ms, down after 5 missed; tasks move 500 ms after the node is down
+    start(DispatcherConfig.defaults().withHeartbeat(100, 5), 500);
+    FakeAgent a = agent("a", List.of("inproc:m1"));
+    FakeAgent b = agent("b", List.of("inproc:m1"));
+    await().atMost(WAIT).until(() -> nodeState(a) == NodeState.NODE_READY && nodeState(b) == NodeState.NODE_READY);
+    String web = cluster.createService(web(4));
+    await().atMost(WAIT).until(() -> allRunning(web, 4));
+
+    a.pauseHeartbeats(true);
+    long paused = System.nanoTime();
+    await().atMost(WAIT).until(() -> nodeState(a) == NodeState.NODE_DOWN);
+    long downAfterMs = (System.nanoTime() - paused) / 1_000_000;
+    assertThat(downAfterMs).as("not before the grace period").isGreaterThanOrEqualTo(500);
+    Node down = cluster.store().read(v -> v.node(a.nodeId())).orElseThrow();
+    assertThat(down.getStatus().getMessage()).startsWith("heartbeat missed");
+    assertThat(nodeState(b)).isEqualTo(NodeState.NODE_READY);
+
+    await().atMost(WAIT).until(() -> allRunning(web, 4)
+        && liveTasks(web).stream().allMatch(t -> t.getNodeId().equals(b.nodeId())));
+    long orphaned = cluster.store().read(v -> v.tasksOfNode(a.nodeId()).stream()
+        .filter(t -> t.getStatus().getState() == TaskState.ORPHANED).count());
+    assertThat(orphaned).isEqualTo(2);
+  }
+}
