@@ -79,6 +79,11 @@ class AgentAgainstDispatcherTest {
         public List<String> managerAddresses() {
             return List.of("manager-1");
         }
+
+        @Override
+        public String selfAddress() {
+            return "manager-1";
+        }
     };
     private final IdGenerator ids = IdGenerator.random();
     private AgentDispatcher dispatcher;

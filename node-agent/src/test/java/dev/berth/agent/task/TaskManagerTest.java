@@ -257,4 +257,36 @@ class TaskManagerTest {
         assertThat(probes).hasSize(probesAtFailure); // no probing of a stopped task
         assertThat(manager.taskIds()).isEqualTo(Set.of("t1"));
     }
+
+    @Test
+    void aContainerThatDiesWhileStartReturnsIsReportedRunningThenFailed() {
+        ManualScheduler loop2 = new ManualScheduler();
+        ManualExecutor workers2 = new ManualExecutor();
+        SimulatedTaskExecutor sim = new SimulatedTaskExecutor(loop2.clock());
+        TaskExecutor dying = new TaskExecutor() {
+            @Override public String name() { return "dying"; }
+            @Override public void onExit(ExitListener l) { sim.onExit(l); }
+            @Override public Prepared prepare(Task t) throws Exception { return sim.prepare(t); }
+            @Override public dev.berth.api.v1.ContainerStatus start(Task t) {
+                dev.berth.api.v1.ContainerStatus c = sim.start(t);
+                sim.exit(t.getMeta().getId(), 127, false); // exits before start() has returned
+                return c;
+            }
+            @Override public Exit stop(String id, Duration g, String s) { return sim.stop(id, g, s); }
+            @Override public void remove(String id) { sim.remove(id); }
+            @Override public java.util.Optional<dev.berth.api.v1.TaskUsage> usage(String id) { return sim.usage(id); }
+            @Override public ExecResult exec(String id, List<String> a, Duration t) throws Exception { return sim.exec(id, a, t); }
+            @Override public java.net.InetAddress probeAddress(String id) { return sim.probeAddress(id); }
+            @Override public java.util.Optional<Adoption> adopt(Task t) { return sim.adopt(t); }
+        };
+        List<String> seen = new ArrayList<>();
+        TaskManager tm = new TaskManager(dying, loop2, workers2, (id, st) -> seen.add(st.getState() + ":" + st.getContainer().getExitCode()));
+        tm.applyFull(List.of(task("t1")));
+        do {
+            loop2.runPending();
+            workers2.runAll();
+            loop2.runPending();
+        } while (workers2.pending() > 0);
+        assertThat(seen).containsExactly("ACCEPTED:0", "PREPARING:0", "STARTING:0", "RUNNING:0", "FAILED:127");
+    }
 }
