@@ -108,6 +108,7 @@ public final class RegistryClient {
     public void blob(ImageReference ref, Digest digest, RegistryCredentials creds, OutputStream out) throws ImageException, IOException {
         URI uri = uri(ref, "/v2/" + ref.repository() + "/blobs/" + digest);
         HttpResponse<InputStream> r = send(ref, creds, uri, "GET", "blob " + digest + " of " + ref, false);
+        StallWatch watch = new StallWatch(Thread.currentThread(), requestTimeout.toNanos());
         try (InputStream in = r.body()) {
             byte[] buf = new byte[64 * 1024];
             while (true) {
@@ -116,13 +117,18 @@ public final class RegistryClient {
                     n = in.read(buf);
                 } catch (IOException e) {
                     throw new ImageException(ImageException.Kind.UNREACHABLE, "registry " + ref.registry()
-                            + ": download of blob " + digest + " broke off: " + describe(e), e);
+                            + ": download of blob " + digest + (watch.stalled()
+                            ? " stalled (no data for " + requestTimeout.toSeconds() + " s)"
+                            : " broke off: " + describe(e)), e);
                 }
                 if (n < 0) {
                     return;
                 }
+                watch.progress();
                 out.write(buf, 0, n); // write errors (disk, size limit) propagate as IOException
             }
+        } finally {
+            watch.stop();
         }
     }
 
@@ -300,6 +306,59 @@ public final class RegistryClient {
         long expiresIn = o.has("expires_in") ? o.get("expires_in").getAsLong() : 60;
         // Renew a little early so a token never expires between our check and the registry's.
         return new Token(token, clock.instant().plusSeconds(Math.max(1, expiresIn - 10)));
+    }
+
+    /**
+     * Aborts a blob download that makes no progress for the request timeout: HttpClient has no read timeout
+     * for a response body, and a registry that stops sending mid-blob would otherwise hold the pull forever.
+     * The watchdog interrupts the reading thread (HttpClient's body stream turns that into an IOException);
+     * {@link #stop} makes sure no interrupt escapes the download.
+     */
+    private static final class StallWatch {
+        private static final java.util.concurrent.ScheduledExecutorService TIMER =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "berth-registry-stall-watch");
+                    t.setDaemon(true);
+                    return t;
+                });
+        private final Thread reader;
+        private final long limitNanos;
+        private final java.util.concurrent.ScheduledFuture<?> task;
+        private volatile long lastProgress = System.nanoTime(); // monotonic interval, not wall time
+        private boolean done;
+        private boolean stalled;
+
+        StallWatch(Thread reader, long limitNanos) {
+            this.reader = reader;
+            this.limitNanos = limitNanos;
+            long period = Math.max(limitNanos / 4, 1_000_000);
+            this.task = TIMER.scheduleWithFixedDelay(this::check, period, period, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+
+        void progress() {
+            lastProgress = System.nanoTime();
+        }
+
+        private synchronized void check() {
+            if (!done && !stalled && System.nanoTime() - lastProgress > limitNanos) {
+                stalled = true;
+                reader.interrupt();
+            }
+        }
+
+        synchronized boolean stalled() {
+            return stalled;
+        }
+
+        void stop() {
+            task.cancel(false);
+            synchronized (this) {
+                done = true;
+                if (stalled) {
+                    Thread.interrupted(); // ours, not the caller's
+                }
+            }
+        }
     }
 
     /** The registry's own error message, if it sent the standard {"errors":[{"message":...}]} body. */

@@ -10,7 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
@@ -131,6 +135,40 @@ class FakeRegistryTest {
         assertThatThrownBy(() -> images.pull(fake.host() + "/app@" + manifestDigest, RegistryCredentials.anonymous()))
                 .hasMessageContaining("manifest of " + fake.host() + "/app@" + manifestDigest + ": digest mismatch");
         assertThat(store.resolve("blobs/sha256/" + manifestDigest.hex())).doesNotExist();
+    }
+
+    @Test
+    void aRegistryThatStallsMidBlobFailsThePullInsteadOfHangingIt() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        fake = new HttpFront("unused", ex -> {
+            String path = ex.getRequestURI().getPath();
+            if (path.equals("/v2/app/blobs/" + layerDigest)) {
+                ex.sendResponseHeaders(200, layer.length);
+                ex.getResponseBody().write(layer, 0, layer.length / 2);
+                ex.getResponseBody().flush();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return true;
+            }
+            byte[] body = content.get(path);
+            HttpFront.reply(ex, body == null ? 404 : 200, body == null ? new byte[0] : body);
+            return true;
+        });
+        RegistryClient impatient = new RegistryClient(Set.of(), Duration.ofSeconds(2), Duration.ofSeconds(1), Clock.systemUTC());
+        ImageService svc = new ImageService(store.resolve("impatient"), impatient, pool);
+        try {
+            assertThatThrownBy(() -> svc.pull(fake.host() + "/app:1", RegistryCredentials.anonymous()))
+                    .isInstanceOf(ImageException.class)
+                    .hasMessage("registry " + fake.host() + ": download of blob " + layerDigest + " stalled (no data for 1 s)");
+            assertThat(store.resolve("impatient/blobs/sha256/" + layerDigest.hex())).doesNotExist();
+            // the pool thread that ran the download carries no stray interrupt into its next task
+            assertThat(pool.submit(() -> Thread.currentThread().isInterrupted()).get()).isFalse();
+        } finally {
+            release.countDown();
+        }
     }
 
     @Test
