@@ -14,11 +14,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The placement pipeline for one task group, assembled here and nowhere else: which filters run in which
- * order, and how the surviving nodes are ranked. Filters run once per (group, node); each yields how many
- * tasks of the group the node can take, and the smallest of those is the node's capacity for the group.
- * A node is counted against the first filter that rejects it, so the counts of an explanation add up to the
- * number of nodes.
+ * The placement pipeline for one task group (service + task spec), assembled here and nowhere else: which
+ * filters run in which order, and how the surviving nodes are ranked.
+ *
+ * <p>Cost model: the static filters (state, constraints, platform) run once per node for each distinct
+ * (constraints, platforms) key in a batch, since placements cannot change them; the dynamic ones (replicas
+ * per node, CPU, memory, host ports) run once per (group, eligible node) and yield how many tasks of the group
+ * the node can take. Placing the group then only pops and re-inserts candidates; no filter runs per task.
+ *
+ * <p>Explanations recount over the whole view, charging each node to the first filter that rejects it, so the
+ * counts of an explanation add up to the number of nodes.
  */
 final class Pipeline {
 
