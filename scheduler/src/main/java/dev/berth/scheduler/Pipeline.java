@@ -113,15 +113,9 @@ final class Pipeline {
    * Runs the dynamic filters (replicas per node, CPU, memory, host ports) over the eligible nodes and returns
    * the nodes with room for at least one task, with their capacity for the group.
    */
-  List<Candidate> candidates(ClusterView view, List<NodeInfo> eligible, long seed) {
+  List<Candidate> candidates(ClusterView view, List<NodeInfo> eligible, Batch batch) {
     List<Filter> dynamic = filters.stream().filter(f -> !f.isStatic()).toList();
-    // The service's per-node counts, read from the few nodes that have its tasks (indexed by list position).
-    int[] serviceTasks = new int[view.nodes().size()];
-    view.nodesOf(group.serviceId).forEach((node, count) -> {
-      if (node.index >= 0) {
-        serviceTasks[node.index] = count[0];
-      }
-    });
+    int stamp = batch.nextGroup();
     List<Candidate> out = new ArrayList<>(eligible.size());
     for (int i = 0; i < eligible.size(); i++) {
       NodeInfo n = eligible.get(i);
@@ -130,9 +124,16 @@ final class Pipeline {
         capacity = Math.min(capacity, dynamic.get(f).capacity(n));
       }
       if (capacity > 0) {
-        out.add(new Candidate(n, capacity, serviceTasks[n.index], Candidate.rank(seed, n.idHash())));
+        out.add(batch.candidate(n, capacity, stamp));
       }
     }
+    // The service's per-node counts, read from the few nodes that have its tasks rather than asking each node.
+    view.nodesOf(group.serviceId).forEach((node, count) -> {
+      Candidate c = batch.candidateOf(node, stamp);
+      if (c != null) {
+        c.setServiceTasks(count[0]);
+      }
+    });
     return out;
   }
 
