@@ -14,11 +14,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The placement pipeline for one task group, assembled here and nowhere else: which filters run in which
- * order, and how the surviving nodes are ranked. Filters run once per (group, node); each yields how many
- * tasks of the group the node can take, and the smallest of those is the node's capacity for the group.
- * A node is counted against the first filter that rejects it, so the counts of an explanation add up to the
- * number of nodes.
+ * The placement pipeline for one task group (service + task spec), assembled here and nowhere else: which
+ * filters run in which order, and how the surviving nodes are ranked.
+ *
+ * <p>Cost model: the static filters (state, constraints, platform) run once per node for each distinct
+ * (constraints, platforms) key in a batch, since placements cannot change them; the dynamic ones (replicas
+ * per node, CPU, memory, host ports) run once per (group, eligible node) and yield how many tasks of the group
+ * the node can take. Placing the group then only pops and re-inserts candidates; no filter runs per task.
+ *
+ * <p>Explanations recount over the whole view, charging each node to the first filter that rejects it, so the
+ * counts of an explanation add up to the number of nodes.
  */
 final class Pipeline {
 
@@ -108,15 +113,9 @@ final class Pipeline {
    * Runs the dynamic filters (replicas per node, CPU, memory, host ports) over the eligible nodes and returns
    * the nodes with room for at least one task, with their capacity for the group.
    */
-  List<Candidate> candidates(ClusterView view, List<NodeInfo> eligible, long seed) {
+  List<Candidate> candidates(ClusterView view, List<NodeInfo> eligible, Batch batch) {
     List<Filter> dynamic = filters.stream().filter(f -> !f.isStatic()).toList();
-    // The service's per-node counts, read from the few nodes that have its tasks (indexed by list position).
-    int[] serviceTasks = new int[view.nodes().size()];
-    view.nodesOf(group.serviceId).forEach((node, count) -> {
-      if (node.index >= 0) {
-        serviceTasks[node.index] = count[0];
-      }
-    });
+    int stamp = batch.nextGroup();
     List<Candidate> out = new ArrayList<>(eligible.size());
     for (int i = 0; i < eligible.size(); i++) {
       NodeInfo n = eligible.get(i);
@@ -125,9 +124,16 @@ final class Pipeline {
         capacity = Math.min(capacity, dynamic.get(f).capacity(n));
       }
       if (capacity > 0) {
-        out.add(new Candidate(n, capacity, serviceTasks[n.index], Candidate.rank(seed, n.idHash())));
+        out.add(batch.candidate(n, capacity, stamp));
       }
     }
+    // The service's per-node counts, read from the few nodes that have its tasks rather than asking each node.
+    view.nodesOf(group.serviceId).forEach((node, count) -> {
+      Candidate c = batch.candidateOf(node, stamp);
+      if (c != null) {
+        c.setServiceTasks(count[0]);
+      }
+    });
     return out;
   }
 

@@ -7,7 +7,6 @@ import dev.berth.api.v1.TaskSpec;
 import dev.berth.scheduler.score.Candidate;
 import dev.berth.scheduler.score.PreferenceTree;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,17 +76,16 @@ public final class Scheduler {
       }
     }
     List<Assignment> assignments = new ArrayList<>(tasks.size());
-    // Static filters don't depend on placements, so their result is shared by groups with the same key.
-    Map<Object, List<NodeInfo>> eligible = new HashMap<>();
+    Batch batch = new Batch(view, seed);
     for (Map.Entry<GroupKey, List<Task>> g : groups.entrySet()) {
       Service service = view.service(g.getKey().serviceId());
-      placeGroup(view, new GroupSpec(service, g.getKey().spec()), g.getValue(), eligible, assignments,
+      placeGroup(view, new GroupSpec(service, g.getKey().spec()), g.getValue(), batch, assignments,
           unschedulable);
     }
     return new SchedulingResult(assignments, unschedulable);
   }
 
-  private void placeGroup(ClusterView view, GroupSpec group, List<Task> tasks, Map<Object, List<NodeInfo>> eligible,
+  private void placeGroup(ClusterView view, GroupSpec group, List<Task> tasks, Batch batch,
       List<Assignment> assignments, Map<String, String> unschedulable) {
     if (group.invalid != null) {
       for (Task t : tasks) {
@@ -96,8 +94,8 @@ public final class Scheduler {
       return;
     }
     Pipeline pipeline = Pipeline.of(group);
-    List<NodeInfo> nodes = eligible.computeIfAbsent(pipeline.staticKey(), k -> pipeline.eligible(view));
-    PreferenceTree tree = pipeline.rank(pipeline.candidates(view, nodes, seed), seed);
+    List<NodeInfo> nodes = batch.eligible(pipeline);
+    PreferenceTree tree = pipeline.rank(pipeline.candidates(view, nodes, batch), seed);
     String noNode = null;
     for (Task t : tasks) {
       String taskId = t.getMeta().getId();

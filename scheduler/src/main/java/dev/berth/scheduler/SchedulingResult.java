@@ -25,7 +25,10 @@ public final class SchedulingResult {
     return assignments;
   }
 
-  /** Task id → explanation, e.g. {@code no suitable node (insufficient memory on 7 nodes)}; batch order. */
+  /**
+   * Task id → explanation, e.g. {@code no suitable node (insufficient memory on 7 nodes)}. Ordered: tasks of
+   * unknown or global services first, then group by group in placement order.
+   */
   public Map<String, String> unschedulable() {
     return unschedulable;
   }
