@@ -11,11 +11,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
@@ -31,8 +28,9 @@ import java.util.concurrent.TimeUnit;
  * nodes) over the overlay. With PROXY protocol on, the task first receives a PROXY v2
  * header carrying the client's address (Netty's HAProxy encoder).
  *
- * <p>The relay is Netty's NIO byte copy; epoll splice would keep bytes in the kernel, left
- * for later (the benchmark measures the cost of the copy). A connect failure tries the next
+ * <p>The relay copies through user space on Netty's native epoll transport (NIO where epoll
+ * is missing); epoll splice would keep bytes in the kernel, left for later (the benchmark
+ * measures the cost of the copy). A connect failure tries the next
  * task, up to the rotation's size.
  *
  * <p>Thread model: its own event loop group (threads as given); {@link #close} from any
@@ -44,6 +42,7 @@ public final class RoutingMesh implements AutoCloseable {
   private final BackendPool pool;
   private final boolean proxyProtocol;
   private final int threads;
+  private final Transport transport = Transport.best();
   private EventLoopGroup group;
   private Channel server;
 
@@ -55,9 +54,9 @@ public final class RoutingMesh implements AutoCloseable {
   }
 
   public synchronized RoutingMesh start() throws InterruptedException {
-    group = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
+    group = new MultiThreadIoEventLoopGroup(threads, transport.ioHandler());
     try {
-      server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+      server = new ServerBootstrap().group(group).channel(transport.server())
           .childOption(ChannelOption.AUTO_READ, false)
           .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
           .childOption(ChannelOption.TCP_NODELAY, true)
@@ -88,9 +87,7 @@ public final class RoutingMesh implements AutoCloseable {
     }
   }
 
-  private final class Frontend extends ChannelInboundHandlerAdapter {
-    private Channel backend;
-
+  private final class Frontend extends Pipe {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
       connect(ctx.channel(), pool.rotation().size());
@@ -102,7 +99,9 @@ public final class RoutingMesh implements AutoCloseable {
         client.close();
         return;
       }
-      Bootstrap bs = new Bootstrap().group(client.eventLoop()).channel(NioSocketChannel.class)
+      Pipe back = new Pipe();
+      back.peer = client;
+      Bootstrap bs = new Bootstrap().group(client.eventLoop()).channel(transport.client())
           .option(ChannelOption.AUTO_READ, false)
           .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
           .option(ChannelOption.TCP_NODELAY, true)
@@ -113,7 +112,7 @@ public final class RoutingMesh implements AutoCloseable {
               if (proxyProtocol) {
                 ch.pipeline().addLast(HAProxyMessageEncoder.INSTANCE);
               }
-              ch.pipeline().addLast(new Relay(client));
+              ch.pipeline().addLast(back);
             }
           });
       bs.connect(b.get().address()).addListener((ChannelFutureListener) f -> {
@@ -121,80 +120,61 @@ public final class RoutingMesh implements AutoCloseable {
           connect(client, attemptsLeft - 1);
           return;
         }
-        backend = f.channel();
+        peer = f.channel();
         if (proxyProtocol) {
           InetSocketAddress src = (InetSocketAddress) client.remoteAddress();
           InetSocketAddress dst = (InetSocketAddress) client.localAddress();
-          backend.write(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY,
+          peer.write(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY,
               src.getAddress() instanceof java.net.Inet6Address ? HAProxyProxiedProtocol.TCP6
                   : HAProxyProxiedProtocol.TCP4,
               src.getAddress().getHostAddress(), dst.getAddress().getHostAddress(), src.getPort(), dst.getPort()));
-          backend.pipeline().remove(HAProxyMessageEncoder.INSTANCE);
+          peer.pipeline().remove(HAProxyMessageEncoder.INSTANCE);
         }
-        backend.flush();
-        backend.read();
+        peer.flush();
+        peer.read();
         client.read();
       });
     }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      backend.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
-        if (f.isSuccess()) {
-          ctx.channel().read();
-        } else {
-          f.channel().close();
-        }
-      });
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof ChannelInputShutdownEvent) {
-        halfClose(ctx.channel(), backend);
-      }
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      closeOnFlush(backend);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      closeOnFlush(ctx.channel());
-    }
   }
 
-  /** Backend → client direction. */
-  private static final class Relay extends ChannelInboundHandlerAdapter {
-    private final Channel client;
-
-    Relay(Channel client) {
-      this.client = client;
-    }
+  /**
+   * Copies one direction: whatever its channel reads goes to the peer. Reads stop while
+   * the peer's outbound buffer is over its high-water mark and resume when it drains, so
+   * a slow side never makes the mesh buffer without bound.
+   */
+  private static class Pipe extends ChannelInboundHandlerAdapter {
+    Channel peer;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      client.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
-        if (f.isSuccess()) {
-          ctx.channel().read();
-        } else {
-          f.channel().close();
-        }
-      });
+      peer.write(msg, peer.voidPromise());
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      peer.flush();
+      if (peer.isWritable()) {
+        ctx.read();
+      }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (ctx.channel().isWritable() && peer != null) {
+        peer.read();
+      }
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof ChannelInputShutdownEvent) {
-        halfClose(ctx.channel(), client);
+        halfClose(ctx.channel(), peer);
       }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      closeOnFlush(client);
+      closeOnFlush(peer);
     }
 
     @Override

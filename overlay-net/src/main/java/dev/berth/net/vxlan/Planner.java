@@ -107,6 +107,12 @@ public final class Planner {
         ip.add("link set dev " + b + " alias " + alias);
         ip.add("link set dev " + b + " up");
       }
+      if (n.hostAddress() != null && (!present.contains(b) || reapplySandboxes)) {
+        // The node's ingress address, with the MAC the IPAM derives for it, as other nodes'
+        // FDB/neighbour entries for this node expect.
+        ip.add("link set dev " + b + " address " + macOf(Cidr.hostOf(n.hostAddress())));
+        ip.add("addr replace " + n.hostAddress() + " dev " + b);
+      }
       if (!present.contains(x)) {
         ip.add("link add name " + x + " mtu " + mtu + " type vxlan id " + n.vni() + " dstport " + VXLAN_PORT
             + " local " + node.underlayIp() + " dev " + node.underlayDev() + " nolearning proxy");
@@ -236,6 +242,13 @@ public final class Planner {
       steps.add(new Step(Step.Tool.IPTABLES, node.host(), script));
     }
     return steps;
+  }
+
+  /** 02:42 followed by the address's four octets, as the cluster IPAM derives MACs. */
+  static String macOf(String ip) {
+    int a = Cidr.address(ip);
+    return String.format("02:42:%02x:%02x:%02x:%02x", (a >>> 24) & 0xff, (a >>> 16) & 0xff, (a >>> 8) & 0xff,
+        a & 0xff);
   }
 
   /** Commands removing everything of this node's: its links (with their entries) and its NAT chain. */

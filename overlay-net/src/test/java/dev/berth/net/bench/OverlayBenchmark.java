@@ -132,7 +132,7 @@ public final class OverlayBenchmark {
     System.out.println("(throughput in Gbit/s, latency in us)");
   }
 
-  private static String compileRr(Path baseline, Path work) throws IOException {
+  static String compileRr(Path baseline, Path work) throws IOException {
     String script = Files.readString(baseline);
     int start = script.indexOf("cat >\"$WORK/rr.c\" <<'EOF'\n");
     if (start < 0) {

@@ -31,35 +31,61 @@ import org.junit.jupiter.api.Test;
  * namespaces, and a container reaching a task on host B by service name.
  */
 class DnsInNamespacesTest {
-  static final String QUERY = String.join("\n",
+  /** A resolver client living in a container: one query per stdin line, one answer line each. */
+  static final String QUERY_LOOP = String.join("\n",
       "import socket, struct, sys, random",
-      "name, srv = sys.argv[1], sys.argv[2]",
-      "qid = random.randint(1, 65535)",
-      "q = struct.pack('>HHHHHH', qid, 0x0100, 1, 0, 0, 0) + b''.join(bytes([len(p)]) + p.encode() "
+      "srv = sys.argv[1]",
+      "def ask(name):",
+      "    qid = random.randint(1, 65535)",
+      "    q = struct.pack('>HHHHHH', qid, 0x0100, 1, 0, 0, 0) + b''.join(bytes([len(p)]) + p.encode() "
           + "for p in name.split('.') if p) + b'\\0' + struct.pack('>HH', 1, 1)",
-      "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3); s.sendto(q, (srv, 53))",
-      "d, _ = s.recvfrom(4096)",
-      "assert struct.unpack('>H', d[0:2])[0] == qid",
-      "rcode = d[3] & 15; an = struct.unpack('>H', d[6:8])[0]; i = 12",
-      "while d[i] != 0: i += d[i] + 1",
-      "i += 5; ips = []",
-      "for _ in range(an):",
-      "    if d[i] & 0xc0 == 0xc0: i += 2",
-      "    else:",
-      "        while d[i] != 0: i += d[i] + 1",
-      "        i += 1",
-      "    t, c, ttl, l = struct.unpack('>HHIH', d[i:i + 10]); i += 10",
-      "    if t == 1: ips.append(socket.inet_ntoa(d[i:i + 4]))",
-      "    i += l",
-      "print(rcode, ' '.join(sorted(ips)))");
+      "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3); s.sendto(q, (srv, 53))",
+      "    d, _ = s.recvfrom(4096); s.close()",
+      "    assert struct.unpack('>H', d[0:2])[0] == qid",
+      "    rcode = d[3] & 15; an = struct.unpack('>H', d[6:8])[0]; i = 12",
+      "    while d[i] != 0: i += d[i] + 1",
+      "    i += 5; ips = []",
+      "    for _ in range(an):",
+      "        if d[i] & 0xc0 == 0xc0: i += 2",
+      "        else:",
+      "            while d[i] != 0: i += d[i] + 1",
+      "            i += 1",
+      "        t, c, ttl, l = struct.unpack('>HHIH', d[i:i + 10]); i += 10",
+      "        if t == 1: ips.append(socket.inet_ntoa(d[i:i + 4]))",
+      "        i += l",
+      "    return (str(rcode) + ' ' + ' '.join(sorted(ips))).strip()",
+      "for line in sys.stdin:",
+      "    try: print(ask(line.strip()), flush=True)",
+      "    except Exception as e: print('error ' + repr(e), flush=True)");
+
+  /** A long-lived resolver client inside one container namespace (no process start per query). */
+  static final class Client implements AutoCloseable {
+    final Process p;
+    final BufferedReader out;
+    final Writer in;
+
+    Client(String ns) throws IOException {
+      p = new ProcessBuilder("ip", "netns", "exec", ns, "python3", "-u", "-c", QUERY_LOOP, "172.18.0.1")
+          .redirectErrorStream(true).start();
+      out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      in = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8);
+    }
+
+    synchronized String query(String name) throws IOException {
+      in.write(name + "\n");
+      in.flush();
+      return out.readLine();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      p.destroy();
+      p.waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+
   static final OverlayNetwork ONE = new OverlayNetwork("dns-one", 6001, "10.20.0.0/24");
   static final OverlayNetwork TWO = new OverlayNetwork("dns-two", 6002, "10.20.1.0/24");
-
-  static String query(String ns, String name) throws IOException {
-    TestHosts.Result r = TestHosts.exec(ns, "python3", "-c", QUERY, name, "172.18.0.1");
-    assertThat(r.code()).as(r.out()).isZero();
-    return r.out().trim();
-  }
 
   static NodeConfig node(String host, int n) {
     return new NodeConfig("dns-" + host, NetnsRef.named(host), "u0", "192.0.2." + n, 1500, "172.18.0.0/16");
@@ -74,6 +100,7 @@ class DnsInNamespacesTest {
     Path resolv = Files.createTempFile("berth-resolv", ".conf");
     Files.writeString(resolv, "# test host's resolvers\nnameserver 127.0.0.1\n");
     Process dns = null;
+    List<Client> clients = new java.util.ArrayList<>();
     try (TestHosts hosts = new TestHosts()) {
       String hostA = hosts.addHost("dA", 1);
       String hostB = hosts.addHost("dB", 2);
@@ -111,14 +138,18 @@ class DnsInNamespacesTest {
           assertThat(out.readLine()).as(cmd).isEqualTo("ok");
         }
 
-        assertThat(query(c1, "web")).isEqualTo("0 10.20.0.3");
-        assertThat(query(c1, "tasks.web")).isEqualTo("0 10.20.0.3 10.20.0.9");
-        assertThat(query(c1, "db")).as("not on dns-two: forwarded, unknown upstream").isEqualTo("3");
-        assertThat(query(c2, "db")).isEqualTo("0 10.20.1.7");
-        assertThat(query(c2, "web")).isEqualTo("3");
-        assertThat(query(c1, "outside.example")).isEqualTo("0 198.51.100.7");
+        Client q1 = new Client(c1);
+        Client q2 = new Client(c2);
+        clients.add(q1);
+        clients.add(q2);
+        assertThat(q1.query("web")).isEqualTo("0 10.20.0.3");
+        assertThat(q1.query("tasks.web")).isEqualTo("0 10.20.0.3 10.20.0.9");
+        assertThat(q1.query("db")).as("not on dns-two: forwarded, unknown upstream").isEqualTo("3");
+        assertThat(q2.query("db")).isEqualTo("0 10.20.1.7");
+        assertThat(q2.query("web")).isEqualTo("3");
+        assertThat(q1.query("outside.example")).isEqualTo("0 198.51.100.7");
         // by service name across hosts: resolve, then reach it over the overlay
-        String ip = query(c1, "web").split(" ")[1];
+        String ip = q1.query("web").split(" ")[1];
         assertThat(TestHosts.ping(c1, ip)).isTrue();
 
         feed.write("add web.3 dns-one web 10.20.0.4 healthy\n");
@@ -127,8 +158,11 @@ class DnsInNamespacesTest {
         assertThat(out.readLine()).isEqualTo("ok");
         assertThat(out.readLine()).isEqualTo("ok");
         await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(100))
-            .untilAsserted(() -> assertThat(query(c1, "web")).isEqualTo("0 10.20.0.4"));
+            .untilAsserted(() -> assertThat(q1.query("web")).isEqualTo("0 10.20.0.4"));
       } finally {
+        for (Client c : clients) {
+          c.close();
+        }
         if (dns != null) {
           dns.destroy();
           if (!dns.waitFor(10, TimeUnit.SECONDS)) {
