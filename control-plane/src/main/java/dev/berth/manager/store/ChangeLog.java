@@ -132,6 +132,24 @@ public final class ChangeLog {
     }
   }
 
+  /** Waits until entries up to {@code index} are applied here; false on timeout. */
+  public boolean awaitApplied(long index, long waitMs) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
+    lock.lock();
+    try {
+      while (applied < index) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        advanced.awaitNanos(left);
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private int firstAfter(long after) {
     int lo = 0;
     int hi = events.size();

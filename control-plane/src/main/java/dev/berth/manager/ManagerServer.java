@@ -1,0 +1,479 @@
+package dev.berth.manager;
+
+import dev.berth.api.v1.Cluster;
+import dev.berth.api.v1.ManagerInfo;
+import dev.berth.api.v1.ManagerStatus;
+import dev.berth.api.v1.Meta;
+import dev.berth.api.v1.Node;
+import dev.berth.api.v1.NodeDescription;
+import dev.berth.api.v1.NodeRole;
+import dev.berth.api.v1.NodeSpec;
+import dev.berth.api.v1.NodeState;
+import dev.berth.api.v1.NodeStatus;
+import dev.berth.internal.v1.ApplyResult;
+import dev.berth.internal.v1.Command;
+import dev.berth.internal.v1.InitCluster;
+import dev.berth.internal.v1.LogEntry;
+import dev.berth.internal.v1.RegisterNode;
+import dev.berth.internal.v1.SetManager;
+import dev.berth.manager.api.ClusterApi;
+import dev.berth.manager.api.JoinTokenKeeper;
+import dev.berth.manager.api.ManagerApi;
+import dev.berth.manager.api.RaftView;
+import dev.berth.manager.api.WatchHandler;
+import dev.berth.manager.metrics.ManagerMetrics;
+import dev.berth.manager.raft.BerthStateMachine;
+import dev.berth.manager.raft.RaftNode;
+import dev.berth.manager.raft.RaftSettings;
+import dev.berth.manager.store.ClusterStore;
+import dev.berth.manager.store.Ids;
+import dev.berth.manager.store.Proposer;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Berth manager: Raft server + replicated store, the public gRPC API (ClusterService,
+ * ManagerService and any extra services added before {@link #start}), and /metrics.
+ *
+ * <p>Use: {@link #init} (new cluster), {@link #joinFrom} (after a JoinManager answer) or
+ * {@link #recover} (existing state dir), then {@link #start}. Components that must run only
+ * on the leader (dispatcher, reconcilers) register {@link #onLeaderStart}/{@link #onLeaderStop};
+ * those callbacks run on one dedicated thread in order, after the new leader has applied its
+ * first entry of the term.
+ *
+ * <p>Thread model: configure and start from one thread; accessors are thread-safe after
+ * start. Error contract: start-up failures throw IOException and leave nothing running.
+ */
+public final class ManagerServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ManagerServer.class);
+  private final ManagerConfig config;
+  private final StateDir stateDir;
+  private final Clock clock;
+  private final ClusterStore store = new ClusterStore();
+  private final ManagerMetrics metrics = new ManagerMetrics();
+  private final List<BindableService> extraServices = new ArrayList<>();
+  private final List<LongConsumer> leaderStart = new CopyOnWriteArrayList<>();
+  private final List<Runnable> leaderStop = new CopyOnWriteArrayList<>();
+  private final ExecutorService watchPool = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "berth-watch");
+    t.setDaemon(true);
+    return t;
+  });
+  private StateDir.Identity identity;
+  private JoinTokenKeeper tokens;
+  private RaftNode raft;
+  private Server grpc;
+  private int metricsPort = -1;
+  private boolean recover;
+  private List<RaftPeer> initialPeers = List.of();
+
+  public ManagerServer(ManagerConfig config, Clock clock) {
+    this.config = config;
+    this.stateDir = new StateDir(config.stateDir());
+    this.clock = clock;
+  }
+
+  // ---------------------------------------------------------------- configuration
+
+  /** Adds a gRPC service served on the API port (e.g. the agent dispatcher). Before start. */
+  public ManagerServer addService(BindableService service) {
+    extraServices.add(service);
+    return this;
+  }
+
+  /** Called with the term when this manager becomes leader and has caught up. */
+  public ManagerServer onLeaderStart(LongConsumer callback) {
+    leaderStart.add(callback);
+    return this;
+  }
+
+  public ManagerServer onLeaderStop(Runnable callback) {
+    leaderStop.add(callback);
+    return this;
+  }
+
+  /** Prepares a brand-new single-manager cluster in an empty state dir. */
+  public ManagerServer init() throws IOException {
+    if (stateDir.initialized()) {
+      throw new IOException("state dir " + stateDir.path() + " already holds a manager; use `run`");
+    }
+    byte[] secret = new byte[32];
+    new SecureRandom().nextBytes(secret);
+    stateDir.writeRootSecret(secret);
+    String nodeId = Ids.newId();
+    identity = new StateDir.Identity(nodeId, UUID.randomUUID().toString(), apiAddr(config.apiPort()),
+        raftAddr(config.raftPort()));
+    recover = false;
+    initialPeers = null; // self only, once the port is known
+    return this;
+  }
+
+  /** Prepares a manager that a leader has accepted through JoinManager. */
+  public ManagerServer joinFrom(String nodeId, String groupId, byte[] rootSecret) throws IOException {
+    if (stateDir.initialized()) {
+      throw new IOException("state dir " + stateDir.path() + " already holds a manager");
+    }
+    stateDir.writeRootSecret(rootSecret);
+    identity = new StateDir.Identity(nodeId, groupId, apiAddr(config.apiPort()), raftAddr(config.raftPort()));
+    recover = false;
+    initialPeers = List.of();
+    return this;
+  }
+
+  /** Restarts from an existing state dir (Raft configuration, snapshot and log). */
+  public ManagerServer recover() throws IOException {
+    if (!stateDir.initialized()) {
+      throw new IOException("state dir " + stateDir.path() + " holds no manager; use `init` or `join`");
+    }
+    identity = stateDir.identity();
+    recover = Files.isDirectory(stateDir.raftDir());
+    initialPeers = List.of();
+    return this;
+  }
+
+  private String apiAddr(int port) {
+    return config.advertiseHost() + ":" + port;
+  }
+
+  private String raftAddr(int port) {
+    return config.advertiseHost() + ":" + port;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  public void start() throws IOException {
+    if (identity == null) {
+      throw new IllegalStateException("call init(), joinFrom() or recover() first");
+    }
+    boolean fresh = initialPeers == null;
+    try {
+      int raftPort = config.raftPort() == 0 ? freePort() : config.raftPort();
+      if (!recover) {
+        identity = new StateDir.Identity(identity.nodeId(), identity.groupId(), identity.apiAddr(),
+            raftAddr(raftPort));
+      } else if (config.raftPort() == 0) {
+        raftPort = Integer.parseInt(identity.raftAddr().substring(identity.raftAddr().lastIndexOf(':') + 1));
+      }
+      byte[] secret = stateDir.rootSecret();
+      tokens = secret == null ? null : new JoinTokenKeeper(secret);
+      RaftSettings settings = RaftSettings.defaults(config.listenHost(), raftPort, stateDir.raftDir())
+          .withElection(config.electionMin(), config.electionMin().multipliedBy(2))
+          .withSnapshotThreshold(config.snapshotThreshold());
+      if (config.roomyRaft()) {
+        settings = settings.roomy();
+      }
+      Files.createDirectories(stateDir.raftDir());
+      List<RaftPeer> peers = fresh
+          ? List.of(RaftPeer.newBuilder().setId(identity.nodeId()).setAddress(identity.raftAddr()).build())
+          : initialPeers;
+      BerthStateMachine sm = new BerthStateMachine(store, metrics.applyNanos(), leaderListener());
+      raft = new RaftNode(identity.nodeId(), RaftGroupId.valueOf(UUID.fromString(identity.groupId())),
+          peers, settings, sm, recover);
+      raft.start();
+      startGrpc();
+      if (!recover) {
+        identity = new StateDir.Identity(identity.nodeId(), identity.groupId(), apiAddr(apiPort()),
+            identity.raftAddr());
+        stateDir.writeIdentity(identity);
+      }
+      registerMetrics();
+      if (config.metricsPort() >= 0) {
+        metricsPort = metrics.serve(config.listenHost(), config.metricsPort());
+      }
+      if (fresh) {
+        bootstrap();
+      }
+      LOG.info("manager {} serving API on {}, Raft on {}, metrics on {}", identity.nodeId(),
+          identity.apiAddr(), identity.raftAddr(), metricsPort);
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (var s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private void startGrpc() throws IOException {
+    WatchHandler watches = new WatchHandler(store.changes(), watchPool, config.watchProgressMs());
+    RaftView view = new View();
+    ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches);
+    ManagerApi managerApi = new ManagerApi(store, raft, view, () -> Optional.ofNullable(tokens), clock);
+    NettyServerBuilder b = NettyServerBuilder
+        .forAddress(new InetSocketAddress(config.listenHost(), config.apiPort()))
+        // Above the spec limit, so an oversized spec gets the validator's clear error.
+        .maxInboundMessageSize(16 << 20)
+        .addService(ServerInterceptors.intercept(api, metrics.apiInterceptor()))
+        .addService(ServerInterceptors.intercept(managerApi, metrics.apiInterceptor()));
+    for (BindableService s : extraServices) {
+      b.addService(ServerInterceptors.intercept(s, metrics.apiInterceptor()));
+    }
+    grpc = b.build().start();
+  }
+
+  private void registerMetrics() {
+    metrics.storeGauges(store);
+    metrics.gauge("berth.raft.role", "0 follower, 1 candidate, 2 leader, 3 other", this, m -> switch (m.raft.role()) {
+      case FOLLOWER -> 0;
+      case CANDIDATE -> 1;
+      case LEADER -> 2;
+      default -> 3;
+    });
+    metrics.gauge("berth.raft.term", "Current Raft term", this, m -> m.raft.term());
+    metrics.gauge("berth.raft.commit.index", "Raft commit index", this, m -> m.raft.commitIndex());
+    metrics.gauge("berth.raft.applied.index", "Raft applied index", this, m -> m.raft.appliedIndex());
+  }
+
+  /** First entry of a new cluster: the cluster object and this manager's node. */
+  private void bootstrap() throws IOException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!raft.isLeaderReady()) {
+      if (System.nanoTime() > deadline) {
+        throw new IOException("single-manager cluster elected no leader within 60 s");
+      }
+      sleep(20);
+    }
+    String clusterId = Ids.newId();
+    Cluster cluster = Cluster.newBuilder().setMeta(Meta.newBuilder().setId(clusterId)).setName("berth")
+        .setCaDigest(caPlaceholder(clusterId))
+        .setWorkerTokenHash(JoinTokenKeeper.hash(tokens.secret(NodeRole.WORKER, 0)))
+        .setManagerTokenHash(JoinTokenKeeper.hash(tokens.secret(NodeRole.MANAGER, 0))).build();
+    LogEntry entry = LogEntry.newBuilder().setRequestId("bootstrap-" + identity.nodeId())
+        .setTimestampMs(clock.millis())
+        .addCommands(Command.newBuilder().setInitCluster(InitCluster.newBuilder().setCluster(cluster)))
+        .addAllCommands(registerSelf(identity.nodeId(), identity.apiAddr(), clock.millis())).build();
+    ApplyResult r = propose(entry);
+    if (!r.getCode().equals("OK")) {
+      throw new IOException("bootstrap failed: " + r.getCode() + ": " + r.getMessage());
+    }
+  }
+
+  /** Commands registering a manager's node object and its Raft identity. */
+  public static List<Command> registerSelf(String nodeId, String apiAddr, long nowMs) {
+    Node node = Node.newBuilder().setMeta(Meta.newBuilder().setId(nodeId))
+        .setSpec(NodeSpec.newBuilder().setDesiredRole(NodeRole.MANAGER))
+        .setDescription(NodeDescription.newBuilder().setHostname(hostname())
+            .setAddr(apiAddr.substring(0, apiAddr.lastIndexOf(':'))))
+        .setStatus(NodeStatus.newBuilder().setState(NodeState.NODE_UNKNOWN).setChangedAtMs(nowMs)
+            .setMessage("manager; no agent session yet"))
+        .setRole(NodeRole.MANAGER).build();
+    return List.of(
+        Command.newBuilder().setRegisterNode(RegisterNode.newBuilder().setNode(node)).build(),
+        Command.newBuilder().setSetManager(SetManager.newBuilder().setNodeId(nodeId)
+            .setManagerStatus(ManagerStatus.newBuilder().setAddr(apiAddr).setRaftId(nodeId))).build());
+  }
+
+  private static String hostname() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "localhost";
+    }
+  }
+
+  /** Stands in for the CA certificate digest in join tokens until TLS lands. */
+  static String caPlaceholder(String clusterId) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(("berth-ca-placeholder:" + clusterId).getBytes());
+      return HexFormat.of().formatHex(d, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private ApplyResult propose(LogEntry entry) throws IOException {
+    try {
+      return raft.propose(entry).get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IOException("proposal failed: " + e, e);
+    }
+  }
+
+  private static void sleep(long ms) throws IOException {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
+  private BerthStateMachine.LeaderListener leaderListener() {
+    return new BerthStateMachine.LeaderListener() {
+      @Override
+      public void onLeaderStart(long term) {
+        LOG.info("manager {} leads term {}", identity.nodeId(), term);
+        for (LongConsumer c : leaderStart) {
+          try {
+            c.accept(term);
+          } catch (RuntimeException e) {
+            LOG.error("onLeaderStart callback failed", e);
+          }
+        }
+      }
+
+      @Override
+      public void onLeaderStop() {
+        LOG.info("manager {} stopped leading", identity.nodeId());
+        for (Runnable r : leaderStop) {
+          try {
+            r.run();
+          } catch (RuntimeException e) {
+            LOG.error("onLeaderStop callback failed", e);
+          }
+        }
+      }
+    };
+  }
+
+  @Override
+  public void close() {
+    if (grpc != null) {
+      grpc.shutdownNow();
+    }
+    watchPool.shutdownNow();
+    if (raft != null) {
+      try {
+        raft.close();
+      } catch (IOException e) {
+        LOG.warn("closing Raft server", e);
+      }
+    }
+    metrics.close();
+  }
+
+  // ---------------------------------------------------------------- accessors
+
+  public ClusterStore store() {
+    return store;
+  }
+
+  public Proposer proposer() {
+    return raft;
+  }
+
+  public RaftNode raft() {
+    return raft;
+  }
+
+  public ManagerMetrics metrics() {
+    return metrics;
+  }
+
+  public String nodeId() {
+    return identity.nodeId();
+  }
+
+  public StateDir.Identity identity() {
+    return identity;
+  }
+
+  public int apiPort() {
+    return grpc.getPort();
+  }
+
+  public int raftPort() {
+    return Integer.parseInt(identity.raftAddr().substring(identity.raftAddr().lastIndexOf(':') + 1));
+  }
+
+  public int metricsPort() {
+    return metricsPort;
+  }
+
+  public Optional<JoinTokenKeeper> tokens() {
+    return Optional.ofNullable(tokens);
+  }
+
+  /** Public API address of the current leader, or empty when unknown. */
+  public String leaderAddr() {
+    return new View().leaderAddr();
+  }
+
+  /** Raft view backed by the Ratis division and the manager node objects. */
+  private final class View implements RaftView {
+    @Override
+    public CompletableFuture<Long> readBarrier() {
+      return raft.readBarrier();
+    }
+
+    @Override
+    public String selfId() {
+      return identity.nodeId();
+    }
+
+    @Override
+    public String leaderAddr() {
+      Optional<RaftPeerId> leader = raft.leaderId();
+      if (leader.isEmpty()) {
+        return "";
+      }
+      if (leader.get().toString().equals(identity.nodeId())) {
+        return identity.apiAddr();
+      }
+      String id = leader.get().toString();
+      return store.read(v -> v.node(id)).filter(Node::hasManagerStatus)
+          .map(n -> n.getManagerStatus().getAddr()).orElse("");
+    }
+
+    @Override
+    public long term() {
+      return raft.term();
+    }
+
+    @Override
+    public long commitIndex() {
+      return raft.commitIndex();
+    }
+
+    @Override
+    public long appliedIndex() {
+      return raft.appliedIndex();
+    }
+
+    @Override
+    public List<ManagerInfo> managers() {
+      String leader = raft.leaderId().map(Object::toString).orElse("");
+      List<ManagerInfo> out = new ArrayList<>();
+      for (RaftPeer p : raft.peers()) {
+        String id = p.getId().toString();
+        String addr = store.read(v -> v.node(id)).filter(Node::hasManagerStatus)
+            .map(n -> n.getManagerStatus().getAddr()).orElse("");
+        out.add(ManagerInfo.newBuilder().setNodeId(id).setRaftId(id).setAddr(addr)
+            .setLeader(id.equals(leader)).build());
+      }
+      return out;
+    }
+  }
+
+  /** Exposed for the manager command: how long to wait for a joined manager to catch up. */
+  static final Duration JOIN_TIMEOUT = Duration.ofSeconds(120);
+}
