@@ -197,4 +197,41 @@ class DispatcherIntegrationTest {
         .filter(t -> t.getStatus().getState() == TaskState.ORPHANED).count());
     assertThat(orphaned).isEqualTo(2);
   }
+
+  @Test
+  void aBadJoinTokenIsRefusedAndRegistersNothing() {
+    start(DispatcherConfig.defaults(), 60_000);
+    io.grpc.StatusRuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(
+        io.grpc.StatusRuntimeException.class,
+        () -> dev.berth.api.v1.AgentServiceGrpc.newBlockingStub(channels.get("inproc:m1"))
+            .register(dev.berth.api.v1.RegisterRequest.newBuilder()
+                .setToken("BERTH-1-placeholder-wrongsecret").build()));
+    assertThat(refused.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);
+    assertThat(refused.getStatus().getDescription()).contains("token");
+    int nodes = cluster.store().read(v -> v.nodes().size());
+    assertThat(nodes).isZero();
+  }
+
+  @Test
+  void failedTasksAreRestartedInTheirSlotThroughTheRealStore() {
+    start(DispatcherConfig.defaults(), 60_000);
+    FakeAgent agent = new FakeAgent(List.of("inproc:m1"), channels::get,
+        FakeAgent.Options.of(cluster.workerToken(), "flaky").withFailures(t -> t.getAttempt() == 0),
+        scheduler, Clock.systemUTC());
+    agents.add(agent);
+    agent.start();
+    await().atMost(WAIT).until(() -> nodeState(agent) == NodeState.NODE_READY);
+
+    String web = cluster.createService(web(2));
+
+    await().atMost(WAIT).until(() -> allRunning(web, 2));
+    List<Task> all = cluster.store().read(v -> List.copyOf(v.tasksOfService(web)));
+    assertThat(liveTasks(web)).allMatch(t -> t.getAttempt() == 1)
+        .extracting(Task::getSlot).containsExactlyInAnyOrder(1L, 2L);
+    assertThat(all).filteredOn(t -> t.getAttempt() == 0).hasSize(2).allSatisfy(t -> {
+      assertThat(t.getStatus().getState()).isEqualTo(TaskState.FAILED);
+      assertThat(t.getStatus().getErr()).isEqualTo("simulated start failure");
+      assertThat(t.getDesiredState()).isEqualTo(TaskState.SHUTDOWN);
+    });
+  }
 }

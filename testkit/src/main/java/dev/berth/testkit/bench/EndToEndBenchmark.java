@@ -45,7 +45,7 @@ public final class EndToEndBenchmark {
     int replicas = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
     Path dir = Files.createTempDirectory("berth-e2e");
     int code = 1;
-    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
+    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(8); // registrations block
     Channels channels = new Channels();
     List<FakeAgent> fakes = new ArrayList<>();
     try (RaftManagers cluster = new RaftManagers(3, dir, DispatcherConfig.defaults())) {
@@ -66,9 +66,9 @@ public final class EndToEndBenchmark {
         fakes.add(agent);
         agent.start();
       }
-      waitFor("all agents registered", 120, () -> store.read(v -> v.nodes().size()) == agents);
+      waitFor("all agents registered", 900, () -> store.read(v -> v.nodes().size()) == agents);
       double registeredS = (System.nanoTime() - joinStart) / 1e9;
-      waitFor("all agents ready", 120, () -> store.read(v -> v.nodes().stream()
+      waitFor("all agents ready", 900, () -> store.read(v -> v.nodes().stream()
           .filter(n -> n.getStatus().getState() == NodeState.NODE_READY).count()) == agents);
       double joinS = (System.nanoTime() - joinStart) / 1e9;
       long indexBefore = store.index();
