@@ -12,7 +12,9 @@ import dev.berth.api.v1.TaskStatus;
 import dev.berth.internal.v1.Plan;
 import dev.berth.internal.v1.ReportTaskStatus;
 import dev.berth.internal.v1.TaskStatusChange;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -39,8 +41,11 @@ final class PlanCommands {
     for (int i = 0; i < p.getCreateTasksCount(); i++) {
       createTask(ctx, "plan.create_tasks[" + i + "]", p.getCreateTasks(i));
     }
+    // Reservations and host ports per node, summed once per plan and kept current as the
+    // plan's assignments are applied (summing per assignment would be quadratic).
+    Map<String, NodeLoad> loads = new HashMap<>();
     for (int i = 0; i < p.getAssignmentsCount(); i++) {
-      assign(ctx, "plan.assignments[" + i + "]", p.getAssignments(i));
+      assign(ctx, "plan.assignments[" + i + "]", p.getAssignments(i), loads);
     }
     for (int i = 0; i < p.getPendingCount(); i++) {
       Plan.Pending pd = p.getPending(i);
@@ -119,7 +124,28 @@ final class PlanCommands {
   }
 
   /** Re-validates one placement against the node as it is now. */
-  private static void assign(ApplyContext ctx, String f, Plan.Assignment a) {
+  /** Reserved resources and taken host ports of one node's unfinished tasks. */
+  private static final class NodeLoad {
+    long cpu;
+    long mem;
+    final Set<String> ports = new HashSet<>();
+
+    NodeLoad(ApplyContext ctx, String nodeId) {
+      for (Task other : ctx.state.tasksOfNode(nodeId)) {
+        if (terminal(other.getStatus().getState())) {
+          continue;
+        }
+        Resources r = other.getSpec().getResources().getReservations();
+        cpu += r.getNanoCpus();
+        mem += r.getMemoryBytes();
+        for (PortBinding pb : other.getHostPortsList()) {
+          ports.add(pb.getProtocol() + "/" + pb.getPort());
+        }
+      }
+    }
+  }
+
+  private static void assign(ApplyContext ctx, String f, Plan.Assignment a, Map<String, NodeLoad> loads) {
     Task t = findTask(ctx, f, a.getTaskId());
     if (t.getStatus().getStateValue() > TaskState.PENDING_VALUE) {
       throw ApplyException.precondition(f + ": task " + a.getTaskId() + " is already "
@@ -140,20 +166,10 @@ final class PlanCommands {
       throw ApplyException.precondition(f + ": node " + a.getNodeId() + " is " + ns);
     }
     Resources want = t.getSpec().getResources().getReservations();
-    long cpu = 0;
-    long mem = 0;
-    Set<String> portsInUse = new HashSet<>();
-    for (Task other : ctx.state.tasksOfNode(a.getNodeId())) {
-      if (terminal(other.getStatus().getState())) {
-        continue;
-      }
-      Resources r = other.getSpec().getResources().getReservations();
-      cpu += r.getNanoCpus();
-      mem += r.getMemoryBytes();
-      for (PortBinding pb : other.getHostPortsList()) {
-        portsInUse.add(pb.getProtocol() + "/" + pb.getPort());
-      }
-    }
+    NodeLoad load = loads.computeIfAbsent(a.getNodeId(), id -> new NodeLoad(ctx, id));
+    long cpu = load.cpu;
+    long mem = load.mem;
+    Set<String> portsInUse = new HashSet<>(load.ports);
     Resources cap = n.getDescription().getResources();
     if (want.getNanoCpus() > 0 && cpu + want.getNanoCpus() > cap.getNanoCpus()) {
       throw ApplyException.precondition(f + ": node " + a.getNodeId() + " has "
@@ -174,6 +190,9 @@ final class PlanCommands {
             + pb.getProtocol().name().toLowerCase() + " is already taken on node " + a.getNodeId());
       }
     }
+    load.cpu += want.getNanoCpus();
+    load.mem += want.getMemoryBytes();
+    load.ports.addAll(portsInUse);
     ctx.putTask(t.toBuilder().setMeta(ctx.touch(t.getMeta())).setNodeId(a.getNodeId())
         .clearHostPorts().addAllHostPorts(a.getHostPortsList())
         .setStatus(TaskStatus.newBuilder().setState(TaskState.ASSIGNED)

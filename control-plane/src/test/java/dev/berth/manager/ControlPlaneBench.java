@@ -1,0 +1,264 @@
+package dev.berth.manager;
+
+import dev.berth.api.v1.ContainerSpec;
+import dev.berth.api.v1.CreateServiceRequest;
+import dev.berth.api.v1.GetClusterRequest;
+import dev.berth.api.v1.GetJoinTokensRequest;
+import dev.berth.api.v1.Meta;
+import dev.berth.api.v1.Node;
+import dev.berth.api.v1.NodeDescription;
+import dev.berth.api.v1.ReplicatedService;
+import dev.berth.api.v1.Resources;
+import dev.berth.api.v1.ServiceSpec;
+import dev.berth.api.v1.Task;
+import dev.berth.api.v1.TaskSpec;
+import dev.berth.api.v1.TaskState;
+import dev.berth.api.v1.TaskStatus;
+import dev.berth.api.v1.WriteOptions;
+import dev.berth.internal.v1.ApplyResult;
+import dev.berth.internal.v1.Command;
+import dev.berth.internal.v1.CreateService;
+import dev.berth.internal.v1.LogEntry;
+import dev.berth.internal.v1.Plan;
+import dev.berth.internal.v1.RegisterNode;
+import dev.berth.internal.v1.ReportTaskStatus;
+import dev.berth.internal.v1.TaskStatusChange;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * Benchmark (not a test; kept out of {@code mvn verify}): 3 managers as separate processes
+ * on loopback with production Raft timeouts. Measures single-command writes through the
+ * public API, batched task-status entries through Raft (as the dispatcher proposes them),
+ * and leader kill -9 → first acknowledged write.
+ *
+ * <p>Run: {@code mvn -o -q -pl control-plane -am test-compile && java -cp "$(cat cp.txt)"
+ * dev.berth.manager.ControlPlaneBench [tasks=20000] [batch=500] [inflight=4]} — see
+ * docs/benchmarks.md for the exact command.
+ */
+public final class ControlPlaneBench {
+  /** Minimum election timeout of the benchmarked managers (max is twice it). */
+  static final String ELECTION_MS = System.getProperty("berth.bench.electionMs", "500");
+
+  public static void main(String[] args) throws Exception {
+    int tasks = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+    int batch = args.length > 1 ? Integer.parseInt(args[1]) : 500;
+    int inflight = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+    Path dir = Files.createTempDirectory("berth-bench");
+    List<ManagerProcess> ms = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        ms.add(new ManagerProcess(dir.resolve("m" + i)));
+      }
+      ms.get(0).start(false, "init", "--snapshot-threshold", "2000", "--election-timeout-ms", ELECTION_MS);
+      String token = ms.get(0).api().getJoinTokens(GetJoinTokensRequest.getDefaultInstance()).getManager();
+      for (int i = 1; i < 3; i++) {
+        ms.get(i).start(false, "join", "--token", token, "--snapshot-threshold", "2000", "--election-timeout-ms", ELECTION_MS, ms.get(0).addr());
+      }
+      while (ms.stream().anyMatch(m -> m.api().getCluster(GetClusterRequest.getDefaultInstance())
+          .getManagersList().stream().filter(x -> !x.getAddr().isEmpty()).count() < 3)) {
+        Thread.sleep(200);
+      }
+      Thread.sleep(2000);
+      singleWrites(leaderOf(ms));
+      batched(ms, tasks, batch, inflight);
+      failover(ms);
+    } finally {
+      for (ManagerProcess m : ms) {
+        m.close();
+      }
+    }
+    System.exit(0);
+  }
+
+  static ManagerProcess leaderOf(List<ManagerProcess> ms) {
+    for (ManagerProcess m : ms) {
+      if (!m.alive()) {
+        continue;
+      }
+      try {
+        String addr = m.api().getCluster(GetClusterRequest.getDefaultInstance()).getLeaderAddr();
+        for (ManagerProcess x : ms) {
+          if (x.addr().equals(addr)) {
+            return x;
+          }
+        }
+      } catch (RuntimeException e) {
+        // try the next one
+      }
+    }
+    throw new IllegalStateException("no leader");
+  }
+
+  static String pct(long[] nanos, int n) {
+    long[] s = Arrays.copyOf(nanos, n);
+    Arrays.sort(s);
+    return String.format("p50 %.1f ms, p99 %.1f ms", s[n / 2] / 1e6, s[Math.min(n - 1, n * 99 / 100)] / 1e6);
+  }
+
+  static ServiceSpec spec(String name) {
+    return ServiceSpec.newBuilder().setName(name).setReplicated(ReplicatedService.newBuilder().setReplicas(1))
+        .setTask(TaskSpec.newBuilder().setContainer(ContainerSpec.newBuilder().setImage("busybox"))).build();
+  }
+
+  /** Sequential service creations through the public API of the leader. */
+  static void singleWrites(ManagerProcess leader) {
+    int n = 300;
+    long[] lat = new long[n];
+    for (int i = 0; i < 50; i++) {
+      leader.api().createService(CreateServiceRequest.newBuilder().setSpec(spec("warm" + i)).build());
+    }
+    long t0 = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      long s = System.nanoTime();
+      leader.api().createService(CreateServiceRequest.newBuilder()
+          .setWrite(WriteOptions.newBuilder().setRequestId(UUID.randomUUID().toString()))
+          .setSpec(spec("single" + i)).build());
+      lat[i] = System.nanoTime() - s;
+    }
+    double secs = (System.nanoTime() - t0) / 1e9;
+    System.out.printf("single API writes (1 client, sequential): %d in %.2f s = %.0f writes/s, %s%n",
+        n, secs, n / secs, pct(lat, n));
+  }
+
+  static RaftClient raftClient(List<ManagerProcess> ms) throws Exception {
+    Properties p = new Properties();
+    try (var r = Files.newBufferedReader(ms.get(0).stateDir.resolve("manager.properties"))) {
+      p.load(r);
+    }
+    List<RaftPeer> peers = new ArrayList<>();
+    for (ManagerProcess m : ms) {
+      Properties q = new Properties();
+      try (var r = Files.newBufferedReader(m.stateDir.resolve("manager.properties"))) {
+        q.load(r);
+      }
+      peers.add(RaftPeer.newBuilder().setId(q.getProperty("node_id")).setAddress(q.getProperty("raft_addr")).build());
+    }
+    RaftGroup group = RaftGroup.valueOf(RaftGroupId.valueOf(UUID.fromString(p.getProperty("group_id"))), peers);
+    return RaftClient.newBuilder().setRaftGroup(group).setProperties(new RaftProperties())
+        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50,
+            TimeDuration.valueOf(50, TimeUnit.MILLISECONDS))).build();
+  }
+
+  static ApplyResult propose(RaftClient c, LogEntry e) throws Exception {
+    var reply = c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(e.toByteArray())))
+        .get(60, TimeUnit.SECONDS);
+    return ApplyResult.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+  }
+
+  /** Task creation/assignment plans, then status reports in batches, several entries in flight. */
+  static void batched(List<ManagerProcess> ms, int tasks, int batch, int inflight) throws Exception {
+    try (RaftClient c = raftClient(ms)) {
+      long ts = System.currentTimeMillis();
+      int nodes = 100;
+      String svc = "benchsvc";
+      LogEntry.Builder setup = LogEntry.newBuilder().setTimestampMs(ts)
+          .addCommands(Command.newBuilder().setCreateService(CreateService.newBuilder().setId(svc).setSpec(spec(svc))));
+      for (int n = 0; n < nodes; n++) {
+        setup.addCommands(Command.newBuilder().setRegisterNode(RegisterNode.newBuilder().setNode(Node.newBuilder()
+            .setMeta(Meta.newBuilder().setId("node" + n)).setDescription(NodeDescription.newBuilder()
+                .setResources(Resources.newBuilder().setNanoCpus(1L << 50).setMemoryBytes(1L << 50))))));
+      }
+      ApplyResult r = propose(c, setup.build());
+      if (!r.getCode().equals("OK")) {
+        throw new IllegalStateException(r.toString());
+      }
+      for (int from = 0; from < tasks; from += batch) {
+        Plan.Builder plan = Plan.newBuilder();
+        for (int i = from; i < Math.min(tasks, from + batch); i++) {
+          plan.addCreateTasks(Task.newBuilder().setMeta(Meta.newBuilder().setId("t" + i)).setServiceId(svc)
+              .setSlot(i + 1).setDesiredState(TaskState.RUNNING).setSpec(spec(svc).getTask())
+              .setStatus(TaskStatus.newBuilder().setState(TaskState.NEW)));
+          plan.addAssignments(Plan.Assignment.newBuilder().setTaskId("t" + i).setNodeId("node" + (i % nodes)));
+        }
+        ApplyResult pr = propose(c, LogEntry.newBuilder().setTimestampMs(ts)
+            .addCommands(Command.newBuilder().setPlan(plan)).build());
+        if (!pr.getCode().equals("OK")) {
+          throw new IllegalStateException(pr.toString());
+        }
+      }
+      TaskState[] states = {TaskState.ACCEPTED, TaskState.PREPARING, TaskState.STARTING, TaskState.RUNNING};
+      // One entry per node and state: a node's reports batched, as the dispatcher does per session.
+      int entries = states.length * nodes;
+      long[] lat = new long[entries];
+      Semaphore window = new Semaphore(inflight);
+      List<CompletableFuture<?>> all = new ArrayList<>();
+      int k = 0;
+      long t0 = System.nanoTime();
+      for (TaskState st : states) {
+        for (int n = 0; n < nodes; n++) {
+          ReportTaskStatus.Builder rep = ReportTaskStatus.newBuilder().setNodeId("node" + n);
+          for (int i = n; i < tasks; i += nodes) {
+            rep.addChanges(TaskStatusChange.newBuilder().setTaskId("t" + i)
+                .setStatus(TaskStatus.newBuilder().setState(st).setTimestampMs(ts)));
+          }
+          LogEntry e = LogEntry.newBuilder().setRequestId(UUID.randomUUID().toString()).setTimestampMs(ts)
+              .addCommands(Command.newBuilder().setReportTaskStatus(rep)).build();
+          window.acquire();
+          int slot = k++;
+          long s = System.nanoTime();
+          all.add(c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(e.toByteArray())))
+              .whenComplete((reply, err) -> {
+                lat[slot] = System.nanoTime() - s;
+                window.release();
+                try {
+                  if (err != null || !ApplyResult.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer())
+                      .getCode().equals("OK")) {
+                    System.out.println("batch failed: " + (err != null ? err : "non-OK"));
+                  }
+                } catch (Exception x) {
+                  System.out.println("batch failed: " + x);
+                }
+              }));
+        }
+      }
+      CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(300, TimeUnit.SECONDS);
+      double secs = (System.nanoTime() - t0) / 1e9;
+      long updates = (long) tasks * states.length;
+      System.out.printf("batched ReportTaskStatus (~%d updates/entry, %d entries in flight): %d updates in %.2f s"
+          + " = %.0f updates/s (%.0f entries/s), commit latency per entry %s%n",
+          tasks / nodes, inflight, updates, secs, updates / secs, entries / secs, pct(lat, entries));
+    }
+  }
+
+  /** kill -9 of the leader, then writes to a survivor until one is acknowledged. */
+  static void failover(List<ManagerProcess> ms) throws Exception {
+    ManagerProcess leader = leaderOf(ms);
+    ManagerProcess survivor = ms.stream().filter(m -> m != leader).findFirst().orElseThrow();
+    survivor.api().createService(CreateServiceRequest.newBuilder().setSpec(spec("pre-kill")).build());
+    long t0 = System.nanoTime();
+    leader.kill();
+    int attempts = 0;
+    while (true) {
+      attempts++;
+      try {
+        survivor.api().withDeadlineAfter(5, TimeUnit.SECONDS).createService(CreateServiceRequest.newBuilder()
+            .setWrite(WriteOptions.newBuilder().setRequestId("failover")).setSpec(spec("post-kill")).build());
+        break;
+      } catch (RuntimeException e) {
+        if (System.nanoTime() - t0 > TimeUnit.SECONDS.toNanos(60)) {
+          throw e;
+        }
+      }
+    }
+    System.out.printf("leader kill -9 -> first acknowledged write: %.0f ms (%d attempt(s))%n",
+        (System.nanoTime() - t0) / 1e6, attempts);
+  }
+}
