@@ -14,6 +14,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
+import dev.berth.manager.dispatcher.DispatcherConfig;
+import dev.berth.manager.dispatcher.LeaderWiring;
+import dev.berth.manager.orchestrator.RoundRobinPlacer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -105,6 +108,15 @@ public final class ManagerCommand {
   }
 
   /** Starts the server, prints a ready line, then waits for shutdown. */
+  /**
+   * Adds what only the leader runs (agent dispatcher, reconcilers); a node that stays down
+   * for 30 s has its tasks orphaned and replaced.
+   */
+  static ManagerServer withLeaderServices(ManagerServer server) {
+    LeaderWiring.install(server, Clock.systemUTC(), new RoundRobinPlacer(), DispatcherConfig.defaults(), 30_000);
+    return server;
+  }
+
   static int serve(ManagerServer server) throws Exception {
     server.start();
     return await(server);
@@ -133,7 +145,7 @@ public final class ManagerCommand {
 
     @Override
     public Integer call() throws Exception {
-      ManagerServer server = new ManagerServer(opts.config(), Clock.systemUTC());
+      ManagerServer server = withLeaderServices(new ManagerServer(opts.config(), Clock.systemUTC()));
       if (forceNewCluster) {
         System.err.println("error: --force-new-cluster is not implemented yet");
         return 1;
@@ -142,7 +154,7 @@ public final class ManagerCommand {
       server.start();
       JoinTokens t = server.tokens().orElseThrow().tokens(server.store().read(v -> v.cluster()).orElseThrow());
       System.out.println("Cluster initialized. This manager: " + server.nodeId());
-      System.out.println("To add a worker:  berth agent join --token " + t.getWorker() + " " + server.identity().apiAddr());
+      System.out.println("To add a worker:  berth agent --join " + server.identity().apiAddr() + " --token " + t.getWorker());
       System.out.println("To add a manager: berth manager join --token " + t.getManager() + " " + server.identity().apiAddr());
       return await(server);
     }
@@ -173,7 +185,7 @@ public final class ManagerCommand {
               .joinManager(JoinManagerRequest.newBuilder().setToken(token)
                   .setAddr(cfg.advertiseHost() + ":" + cfg.apiPort())
                   .setRaftAddr(cfg.advertiseHost() + ":" + cfg.raftPort()).build());
-          ManagerServer server = new ManagerServer(cfg, Clock.systemUTC())
+          ManagerServer server = withLeaderServices(new ManagerServer(cfg, Clock.systemUTC()))
               .joinFrom(r.getNodeId(), r.getGroupId(), r.getRootSecret().toByteArray());
           return serve(server);
         } catch (StatusRuntimeException e) {
@@ -193,7 +205,7 @@ public final class ManagerCommand {
 
     @Override
     public Integer call() throws Exception {
-      return serve(new ManagerServer(opts.config(), Clock.systemUTC()).recover());
+      return serve(withLeaderServices(new ManagerServer(opts.config(), Clock.systemUTC())).recover());
     }
   }
 

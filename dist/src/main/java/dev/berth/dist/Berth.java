@@ -29,17 +29,15 @@ public final class Berth {
   GlobalOptions global;
 
   /**
-   * Server commands, listed after the client commands. Wiring one in is one line: replace its
-   * placeholder with the class, e.g.
-   * {@code Subcommands.Entry.of(dev.berth.manager.ManagerCommand.class, List.of())} (built by
-   * picocli's default factory, so a public no-argument constructor; built only when the command
-   * line names it, so it costs the client commands nothing). These commands
+   * Server commands, listed after the client commands: built by picocli's default factory (a
+   * public no-argument constructor) only when the command line names them, so they cost the
+   * client commands nothing. These commands
    * inherit the client's {@code --manager} option and {@code -h/-V}, so they must not declare an
    * option of the same name.
    */
   static final List<Subcommands.Entry> SERVER_COMMANDS = List.of(
-      Subcommands.Entry.of("manager", new NotBuiltCommand("manager")),
-      Subcommands.Entry.of("agent", new NotBuiltCommand("agent")));
+      Subcommands.Entry.of(dev.berth.manager.ManagerCommand.class, List.of()),
+      Subcommands.Entry.of(dev.berth.agent.AgentCommand.class, List.of()));
 
   public static void main(String[] args) {
     System.exit(run(CliContext.system(), args));

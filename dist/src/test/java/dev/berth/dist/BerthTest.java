@@ -31,9 +31,17 @@ class BerthTest {
   }
 
   @Test
-  void serverCommandsThatAreNotBuiltInSaySo() {
-    assertThat(run("manager", "init", "--advertise-addr", "10.0.0.1")).isEqualTo(ExitCodes.USER_ERROR);
-    assertThat(err.toString()).isEqualTo("berth: manager: not built into this launcher yet\n");
+  void serverCommandsAreBuiltIn() {
+    assertThat(run("manager", "--help")).isZero();
+    assertThat(out.toString()).contains("init", "join", "run", "leave");
+    assertThat(run("agent", "--help")).isZero();
+    assertThat(out.toString()).contains("--join", "--token", "--executor");
+  }
+
+  @Test
+  void serverCommandUsageErrorsNameTheOption() {
+    assertThat(run("manager", "join", "127.0.0.1:4700")).isEqualTo(ExitCodes.USER_ERROR);
+    assertThat(err.toString()).contains("--token");
   }
 
   @Test

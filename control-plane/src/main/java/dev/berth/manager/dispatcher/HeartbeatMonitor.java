@@ -2,6 +2,7 @@ package dev.berth.manager.dispatcher;
 
 import dev.berth.api.v1.Node;
 import dev.berth.api.v1.NodeDescription;
+import dev.berth.api.v1.NodeRole;
 import dev.berth.api.v1.NodeState;
 import dev.berth.api.v1.NodeStatus;
 import dev.berth.internal.v1.SetNodeStatus;
@@ -50,7 +51,8 @@ public final class HeartbeatMonitor {
           up.setDescription(description);
         }
         changes.add(up.build());
-      } else if (!fresh && (state == NodeState.NODE_READY || state == NodeState.NODE_UNKNOWN)) {
+      } else if (!fresh && (state == NodeState.NODE_READY
+          || state == NodeState.NODE_UNKNOWN && !managerWithoutAgent(node))) {
         String why = tracker.heardFrom(id)
             ? "heartbeat missed for " + silentMs / 1000 + "s"
             : "not heard from since this manager became leader " + silentMs / 1000 + "s ago";
@@ -61,5 +63,13 @@ public final class HeartbeatMonitor {
       }
     }
     return changes;
+  }
+
+  /**
+   * A manager registers its node object itself; until an agent runs on it there is nothing to
+   * heartbeat, so it stays UNKNOWN rather than being reported down while it serves the cluster.
+   */
+  private static boolean managerWithoutAgent(Node node) {
+    return node.getRole() == NodeRole.MANAGER;
   }
 }

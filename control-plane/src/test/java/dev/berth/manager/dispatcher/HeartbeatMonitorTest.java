@@ -58,6 +58,15 @@ class HeartbeatMonitorTest {
   }
 
   @Test
+  void aManagerWithoutAnAgentIsNeverMarkedDownButAnAgentThatWentSilentIs() {
+    Node manager = node("m", NodeState.NODE_UNKNOWN).toBuilder().setRole(dev.berth.api.v1.NodeRole.MANAGER).build();
+    ClusterStore v = store(manager, node("w", NodeState.NODE_UNKNOWN));
+    tracker.reset(0);
+
+    assertThat(changes(v, Map.of(), 60_000)).extracting(SetNodeStatus.Change::getNodeId).containsExactly("w");
+  }
+
+  @Test
   void missedHeartbeatsMarkDownOnlyAfterTheGrace() {
     ClusterStore v = store(node("a", NodeState.NODE_READY));
     tracker.reset(0);
