@@ -8,6 +8,6 @@ final class TestFiles {
     }
 
     static void deleteTree(Path p) throws IOException {
-        LayerUnpacker.deleteTree(p);
+        dev.berth.agent.fs.FileTrees.deleteTree(p);
     }
 }

@@ -103,7 +103,7 @@ final class RuntimeFixture implements AutoCloseable {
   ContainerConfig config(String id, Consumer<ContainerSpec.Builder> spec, ResourceRequirements res) {
     ContainerSpec.Builder b = ContainerSpec.newBuilder().setImage("busybox:test");
     spec.accept(b);
-    return new ContainerConfig(id, b.build(), res, ImageConfig.empty(), List.of(lower));
+    return new ContainerConfig(id, b.build(), res, List.of(lower));
   }
 
   ContainerInfo start(ContainerConfig c) {
