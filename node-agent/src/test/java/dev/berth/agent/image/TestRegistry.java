@@ -129,7 +129,7 @@ public final class TestRegistry implements AutoCloseable {
         run(cmd);
     }
 
-    static String run(List<String> cmd) throws Exception {
+    public static String run(List<String> cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -195,6 +195,24 @@ class NativeExecutorTest {
     }
 
     @Test
+    void anImportedLayoutRunsWithoutARegistryWithTheImagesEntrypointAndCmd() throws Exception {
+        Path tar = state.resolve("busybox.tar");
+        TestRegistry.run(List.of("tar", "-C", fixtures.resolve("busybox").toString(), "-cf", tar.toString(), "."));
+        java.io.StringWriter out = new java.io.StringWriter();
+        picocli.CommandLine cli = new picocli.CommandLine(new dev.berth.agent.ImageCommand());
+        cli.setOut(new java.io.PrintWriter(out));
+        assertThat(cli.execute("import", tar.toString(), "--name", "local/app", "--state-dir", state.toString()))
+                .isZero();
+        assertThat(out.toString()).contains("imported docker.io/local/app:1 sha256:");
+        agent.close();
+        agent = new Agent(); // the agent reads the store's names at start
+        agent.full(task("imported", "local/app:1", c -> { }));
+        TaskStatus done = agent.awaitState("imported", TaskState.COMPLETE);
+        assertThat(done.getContainer().getExitCode()).isZero();
+        assertThat(stdout("imported")).containsExactly("hi"); // Entrypoint /bin/sh, Cmd -c "echo hi"
+    }
+
+    @Test
     void exitCodesFailuresAndBadImagesAreReportedWithTheirReasons() throws Exception {
         int closed;
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
