@@ -189,7 +189,7 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
                     rt.create(new ContainerConfig(id, r.spec(), task.getSpec().getResources(), r.lowerDirs()));
                 }
             }
-            info = rt.start(id);
+            info = rt.startDetached(id); // the exit watcher below polls exit records; no waiter per container
         }
         watched.add(id);
         return status(info);
