@@ -212,7 +212,9 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
             case CREATED -> new Exit(0, false, "never started");
             case LOST -> lostExit();
             case EXITED -> exit(found.get().exit().orElseThrow());
-            case RUNNING -> exit(runtime().stop(taskId, signal, grace));
+            // a container adopted from before a restart was not prepared here, so the task manager does not
+            // know the image's stop signal: the one recorded at create (spec, else image, else SIGTERM) applies
+            case RUNNING -> exit(ready.containsKey(taskId) ? runtime().stop(taskId, signal, grace) : runtime().stop(taskId));
         };
     }
 

@@ -289,17 +289,24 @@ class NativeExecutorTest {
     void aRestartedAgentAdoptsItsRunningContainerAndRemovesOnesItNoLongerOwns() throws Exception {
         Task kept = shell("kept", "echo started; busybox sleep 1000");
         Task dropped = shell("dropped", "busybox sleep 1000");
-        agent.full(kept, dropped);
+        Task quitter = shell("quitter", "trap 'echo got-quit; exit 7' QUIT; busybox sleep 1000 & wait");
+        agent.full(kept, dropped, quitter);
         TaskStatus running = agent.awaitState("kept", TaskState.RUNNING);
+        TaskStatus quitterRunning = agent.awaitState("quitter", TaskState.RUNNING);
         agent.awaitState("dropped", TaskState.RUNNING);
         agent.close(); // the agent goes away; its containers' monitors keep them running
 
         agent = new Agent();
         // the manager's view: "kept" runs here; "dropped" was reassigned elsewhere meanwhile
-        agent.full(kept.toBuilder().setStatus(running).build());
+        agent.full(kept.toBuilder().setStatus(running).build(), quitter.toBuilder().setStatus(quitterRunning).build());
         await().atMost(WAIT).until(() -> agent.manager.usage().containsKey("kept"));
         await().atMost(WAIT).untilAsserted(() -> assertThat(agent.executor.runtime().list())
-                .extracting(c -> c.id()).containsExactly("kept"));
+                .extracting(c -> c.id()).containsExactlyInAnyOrder("kept", "quitter"));
+
+        // stopping an adopted container still sends its image's stop signal (SIGQUIT), not a blind SIGTERM
+        agent.change(desired(quitter.toBuilder().setStatus(quitterRunning).build(), TaskState.SHUTDOWN));
+        assertThat(agent.awaitState("quitter", TaskState.SHUTDOWN).getContainer().getExitCode()).isEqualTo(7);
+        assertThat(stdout("quitter")).containsExactly("got-quit");
         assertThat(agent.reports).doesNotContainKey("kept"); // still RUNNING as reported: nothing new to say
         assertThat(stdout("kept")).containsExactly("started");
         assertThat(agent.executor.exec("kept", List.of("busybox", "hostname"), Duration.ofSeconds(20)).output().trim())

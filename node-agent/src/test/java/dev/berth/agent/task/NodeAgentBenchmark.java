@@ -110,7 +110,7 @@ public final class NodeAgentBenchmark {
             System.out.printf("agent JVM flags: %s%n", jvmFlags);
             System.out.printf("agent RSS idle (registered, no containers): %.1f MiB%n", idleRss / 1024.0);
             System.out.printf("agent RSS with %d running containers: %.1f MiB%n", assigned.size(), busyRss / 1024.0);
-            System.out.printf("launcher processes outside the JVM (monitor + waiter per container), RSS total: %.1f MiB (%.0f KiB each)%n",
+            System.out.printf("launcher processes outside the JVM (one monitor per container), RSS total: %.1f MiB (%.0f KiB each)%n",
                     monitorsRss / 1024.0, (double) monitorsRss / assigned.size());
             System.out.printf("assignment -> RUNNING, image present, %d runs: median %.1f ms, p90 %.1f ms, max %.1f ms%n",
                     latencies.size(), ms(latencies.get(latencies.size() / 2)),
