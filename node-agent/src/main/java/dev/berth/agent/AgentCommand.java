@@ -3,6 +3,7 @@ package dev.berth.agent;
 import dev.berth.agent.session.ChannelFactory;
 import dev.berth.agent.session.HostDescription;
 import dev.berth.agent.session.SessionConfig;
+import dev.berth.agent.task.NativeExecutor;
 import dev.berth.agent.task.SimulatedTaskExecutor;
 import dev.berth.agent.task.TaskExecutor;
 import java.net.InetAddress;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import picocli.CommandLine;
@@ -38,9 +40,17 @@ public final class AgentCommand implements Callable<Integer> {
         TaskExecutor create(AgentCommand options, Clock clock);
     }
 
-    /** The executors this build offers; "native" joins when the runtime and image service are wired in. */
+    /** The executors this build offers: native (real containers, the default) and simulated. */
     public static Map<String, ExecutorFactory> defaultExecutors() {
         Map<String, ExecutorFactory> m = new LinkedHashMap<>();
+        m.put("native", (opts, clock) -> {
+            try {
+                return NativeExecutor.create(opts.stateDir(), Set.copyOf(opts.insecureRegistries()), clock);
+            } catch (java.io.IOException | dev.berth.agent.image.ImageException e) {
+                throw new IllegalStateException("cannot open the image store in " + opts.stateDir() + ": "
+                        + e.getMessage(), e);
+            }
+        });
         m.put("simulated", (opts, clock) -> new SimulatedTaskExecutor(clock));
         return m;
     }
@@ -121,12 +131,13 @@ public final class AgentCommand implements Callable<Integer> {
         validate();
         ExecutorFactory factory = executors.get(executorName);
         if (factory == null) {
-            String offered = String.join(", ", executors.keySet());
+            String offered = String.join(", ", new java.util.TreeSet<>(executors.keySet()));
             throw new CommandLine.ParameterException(spec.commandLine(), "--executor: '" + executorName
-                    + "' is not available in this build (available: " + offered + ")"
-                    + (executorName.equals("native") ? "; the native container executor is not wired in yet" : ""));
+                    + "' is not available in this build (available: " + offered + ")");
         }
         TaskExecutor executor = factory.create(this, clock);
+        LOG.log(System.Logger.Level.INFO, "executor '" + executor.name() + "', state dir " + stateDir
+                + (insecureRegistries.isEmpty() ? "" : ", insecure registries " + insecureRegistries));
         if (executor.name().equals("simulated")) {
             LOG.log(System.Logger.Level.WARNING, "executor 'simulated': tasks run IN MEMORY ONLY; no containers are started");
             if (!insecureRegistries.isEmpty()) {

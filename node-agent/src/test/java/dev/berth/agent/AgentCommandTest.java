@@ -50,11 +50,39 @@ class AgentCommandTest {
     }
 
     @Test
-    void theNativeExecutorIsNotPretendedTo() {
-        Run r = run("--join", "127.0.0.1:1", "--token", "BERTH-1-x-y", "--state-dir", stateDir.toString());
+    void unknownExecutorsAreUsageErrors() {
+        Run r = run("--join", "127.0.0.1:1", "--token", "BERTH-1-x-y", "--state-dir", stateDir.toString(),
+                "--executor", "docker");
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("--executor: 'native' is not available in this build (available: simulated)");
+        assertThat(r.err()).contains("--executor: 'docker' is not available in this build (available: native, simulated)");
         assertThat(stateDir.resolve("node-id")).doesNotExist();
+    }
+
+    @Test
+    void theNativeAgentIsTheDefaultAndFailsATaskWhoseRegistryIsDownNamingIt() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        String registry = "127.0.0.1:" + closed;
+        try (ScriptedManager m = ScriptedManager.onLoopback(List.of())) {
+            AgentCommand cmd = new AgentCommand();
+            new CommandLine(cmd).parseArgs("--join", "127.0.0.1:" + m.port(), "--token", "BERTH-1-ca-secret",
+                    "--state-dir", stateDir.toString(), "--insecure-registry", registry);
+            try (Agent agent = cmd.startAgent(Clock.systemUTC(), ChannelFactory.plaintext())) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> m.sessions.size() == 1);
+                assertThat(m.registrations.get(0).getDescription().getEngineVersion()).contains("executor native");
+                m.session(0).full(1, Task.newBuilder().setMeta(Meta.newBuilder().setId("t1"))
+                        .setDesiredState(TaskState.RUNNING)
+                        .setSpec(TaskSpec.newBuilder().setContainer(ContainerSpec.newBuilder().setImage(registry + "/app:1")))
+                        .setStatus(TaskStatus.newBuilder().setState(TaskState.ASSIGNED)).build());
+                await().atMost(Duration.ofSeconds(60)).until(() -> m.session(0).transitions("t1").contains("FAILED"));
+                assertThat(m.session(0).transitions("t1")).doesNotContain("REJECTED", "RUNNING");
+                var failed = m.session(0).updates().stream().filter(u -> u.getTaskId().equals("t1"))
+                        .map(u -> u.getStatus()).filter(st -> st.getState() == TaskState.FAILED).findFirst().orElseThrow();
+                assertThat(failed.getErr()).contains("registry " + registry + " unreachable");
+            }
+        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.berth.agent.image;
 
+import dev.berth.agent.health.HealthChecks;
 import dev.berth.api.v1.ContainerSpec;
 import dev.berth.api.v1.HealthCheck;
 import java.nio.file.Path;
@@ -7,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Applies an image's config to a service's {@link ContainerSpec} the way {@code docker run} / Swarm do. Pure
@@ -24,9 +26,8 @@ import java.util.Map;
  *       PATH defaults to Docker's default path when neither sets it;</li>
  *   <li>working dir: spec, else image, else "/"; a relative spec dir is an error (as in Docker);</li>
  *   <li>user and stop signal: spec, else image, else root and SIGTERM;</li>
- *   <li>health check: spec test ["NONE"] disables; an empty spec test inherits the image's test; zero
- *       interval/timeout/start period/retries inherit the image's; an http or tcp probe in the spec is used
- *       as given;</li>
+ *   <li>health check: {@link HealthChecks#effective} (the one place that rule lives): the spec's probe or
+ *       else the image's, each unset timing from the image, then Docker's defaults; ["NONE"] disables;</li>
  *   <li>labels: image labels, spec labels winning.</li>
  * </ul>
  */
@@ -74,12 +75,13 @@ public final class ConfigMerger {
         Map<String, String> labels = new LinkedHashMap<>(image.labels());
         labels.putAll(spec.getLabelsMap());
         out.clearLabels().putAllLabels(labels);
-        HealthCheck hc = mergeHealth(image.healthcheck(), spec.hasHealthcheck() ? spec.getHealthcheck() : null);
-        if (hc == null) {
-            out.clearHealthcheck();
-        } else {
-            out.setHealthcheck(hc);
+        Optional<HealthCheck> hc;
+        try {
+            hc = HealthChecks.effective(spec.getHealthcheck(), Optional.ofNullable(image.healthcheck()));
+        } catch (IllegalArgumentException e) {
+            throw new ImageException(ImageException.Kind.INVALID, "image " + spec.getImage() + ": " + e.getMessage(), e);
         }
+        hc.ifPresentOrElse(out::setHealthcheck, out::clearHealthcheck);
         return out.build();
     }
 
@@ -115,42 +117,5 @@ public final class ConfigMerger {
             return u;
         }
         return u.startsWith("SIG") ? u : "SIG" + u;
-    }
-
-    static HealthCheck mergeHealth(HealthCheck image, HealthCheck spec) {
-        if (spec != null && (!spec.getHttpPath().isEmpty() || spec.getTcpPort() != 0)) {
-            return spec;
-        }
-        if (spec == null) {
-            return image == null || disabled(image) ? null : image;
-        }
-        if (disabled(spec)) {
-            return null;
-        }
-        HealthCheck base = image == null ? HealthCheck.getDefaultInstance() : image;
-        HealthCheck.Builder b = spec.toBuilder();
-        if (spec.getTestCount() == 0) {
-            if (base.getTestCount() == 0 || disabled(base)) {
-                return null; // only timings given, and nothing to run
-            }
-            b.addAllTest(base.getTestList());
-        }
-        if (spec.getIntervalMs() == 0) {
-            b.setIntervalMs(base.getIntervalMs());
-        }
-        if (spec.getTimeoutMs() == 0) {
-            b.setTimeoutMs(base.getTimeoutMs());
-        }
-        if (spec.getStartPeriodMs() == 0) {
-            b.setStartPeriodMs(base.getStartPeriodMs());
-        }
-        if (spec.getRetries() == 0) {
-            b.setRetries(base.getRetries());
-        }
-        return b.build();
-    }
-
-    private static boolean disabled(HealthCheck h) {
-        return h.getTestCount() == 1 && h.getTest(0).equals("NONE");
     }
 }

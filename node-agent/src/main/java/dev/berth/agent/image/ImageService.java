@@ -1,5 +1,6 @@
 package dev.berth.agent.image;
 
+import dev.berth.agent.fs.FileTrees;
 import dev.berth.api.v1.ContainerSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,7 +52,7 @@ public final class ImageService {
      */
     public ImageService(Path storeDir, RegistryClient registry, Executor executor) throws IOException, ImageException {
         Files.createDirectories(storeDir);
-        LayerUnpacker.deleteTree(storeDir.resolve("tmp"));
+        FileTrees.deleteTree(storeDir.resolve("tmp"));
         this.blobs = new BlobStore(storeDir);
         this.layers = new LayerStore(storeDir, blobs, new LayerUnpacker(FsUtil.locate(storeDir.resolve("bin"))));
         this.refs = new LocalRefs(storeDir);

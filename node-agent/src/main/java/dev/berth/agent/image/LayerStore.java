@@ -1,5 +1,6 @@
 package dev.berth.agent.image;
 
+import dev.berth.agent.fs.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -93,7 +94,7 @@ final class LayerStore {
         } finally {
             if (work != null) {
                 try {
-                    LayerUnpacker.deleteTree(work);
+                    FileTrees.deleteTree(work);
                 } catch (IOException ignored) {
                     // tmp is swept at start-up
                 }
@@ -119,7 +120,7 @@ final class LayerStore {
         // Rename first so a crash mid-delete never leaves a partial layer under its real name.
         Path doomed = Files.createTempDirectory(tmp, "gc-");
         Files.move(p, doomed.resolve("layer"), StandardCopyOption.ATOMIC_MOVE);
-        LayerUnpacker.deleteTree(doomed);
+        FileTrees.deleteTree(doomed);
         return size;
     }
 }

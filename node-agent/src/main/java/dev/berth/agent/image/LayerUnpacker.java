@@ -1,17 +1,14 @@
 package dev.berth.agent.image;
 
+import dev.berth.agent.fs.FileTrees;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributeView;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
@@ -242,7 +239,7 @@ final class LayerUnpacker {
             }
             if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                 dirTimes.removeIf(d -> d.getKey().startsWith(p));
-                deleteTree(p);
+                FileTrees.deleteTree(p);
             } else {
                 Files.delete(p);
             }
@@ -311,32 +308,5 @@ final class LayerUnpacker {
             return new ImageException(ImageException.Kind.INVALID,
                     what + ": refused tar entry '" + entry + "': " + why);
         }
-    }
-
-    /** Deletes a tree without following symlinks. */
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                if (exc != null) {
-                    throw exc;
-                }
-                try {
-                    Files.delete(d);
-                } catch (DirectoryNotEmptyException e) {
-                    throw new IOException("cannot delete " + d + ": still not empty", e);
-                }
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

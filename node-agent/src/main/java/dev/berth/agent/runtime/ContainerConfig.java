@@ -10,15 +10,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What to run: the task's {@link ContainerSpec} and {@link ResourceRequirements} (the proto
- * objects themselves, not copies), the resolved image config, and the image's unpacked layers.
- * The accessors apply Docker's rules for combining spec and image. Immutable.
+ * What to run: the task's {@link ContainerSpec} made effective by the image package's {@code
+ * ConfigMerger} (command + args is the argv, env and dir, user and stop signal already combined
+ * with the image's config by Docker's rules), its {@link ResourceRequirements} (the proto objects
+ * themselves, not copies), and the image's unpacked layers. The runtime applies no image rules of
+ * its own; it only adds what a container gets from its runtime (HOSTNAME, the default hostname).
+ * Immutable.
  *
  * @param lowerDirs unpacked image layers, topmost first (overlayfs lowerdir order)
  */
-public record ContainerConfig(String id, ContainerSpec spec, ResourceRequirements resources, ImageConfig image,
-    List<Path> lowerDirs) {
-  static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+public record ContainerConfig(String id, ContainerSpec spec, ResourceRequirements resources, List<Path> lowerDirs) {
   static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(10);
 
   public ContainerConfig {
@@ -29,16 +30,10 @@ public record ContainerConfig(String id, ContainerSpec spec, ResourceRequirement
     }
   }
 
-  /**
-   * Entrypoint + cmd. As in Docker, a spec command replaces the image's entrypoint and also
-   * drops the image's cmd; spec args replace the cmd.
-   */
+  /** Command + args of the (merged) spec. */
   public List<String> argv() {
-    List<String> entry = spec.getCommandCount() > 0 ? spec.getCommandList() : image.entrypoint();
-    List<String> cmd = spec.getArgsCount() > 0 ? spec.getArgsList()
-        : spec.getCommandCount() > 0 ? List.of() : image.cmd();
-    List<String> argv = new ArrayList<>(entry);
-    argv.addAll(cmd);
+    List<String> argv = new ArrayList<>(spec.getCommandList());
+    argv.addAll(spec.getArgsList());
     if (argv.isEmpty()) {
       throw new ContainerRuntimeException(ContainerRuntimeException.Reason.INVALID_CONFIG,
           "container " + id + ": no command specified (neither the spec nor the image sets one)");
@@ -46,12 +41,11 @@ public record ContainerConfig(String id, ContainerSpec spec, ResourceRequirement
     return argv;
   }
 
-  /** Image env, overridden key by key by the spec's; PATH defaulted, HOSTNAME set, as Docker does. */
+  /** The spec's env with HOSTNAME added, ordered as Docker's daemon does: PATH, HOSTNAME, then the rest. */
   public List<String> env() {
     Map<String, String> env = new LinkedHashMap<>();
-    put(env, DEFAULT_PATH);
+    spec.getEnvList().stream().filter(e -> e.startsWith("PATH=")).forEach(e -> put(env, e));
     put(env, "HOSTNAME=" + hostname());
-    image.env().forEach(e -> put(env, e));
     spec.getEnvList().forEach(e -> put(env, e));
     return env.values().stream().toList();
   }
@@ -69,17 +63,18 @@ public record ContainerConfig(String id, ContainerSpec spec, ResourceRequirement
     return spec.getHostname().isEmpty() ? id.substring(0, Math.min(12, id.length())) : spec.getHostname();
   }
 
+  /** The spec's dir; "/" when unset (the merge always sets one). */
   public String workingDir() {
-    return !spec.getDir().isEmpty() ? spec.getDir() : image.workingDir().isEmpty() ? "/" : image.workingDir();
+    return spec.getDir().isEmpty() ? "/" : spec.getDir();
   }
 
   public String user() {
-    return !spec.getUser().isEmpty() ? spec.getUser() : image.user();
+    return spec.getUser();
   }
 
+  /** The spec's stop signal; SIGTERM when unset (the merge always sets one). */
   public String stopSignal() {
-    return !spec.getStopSignal().isEmpty() ? spec.getStopSignal()
-        : image.stopSignal().isEmpty() ? "SIGTERM" : image.stopSignal();
+    return spec.getStopSignal().isEmpty() ? "SIGTERM" : spec.getStopSignal();
   }
 
   public Duration stopGracePeriod() {

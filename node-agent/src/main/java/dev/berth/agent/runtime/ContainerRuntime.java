@@ -187,15 +187,30 @@ public final class ContainerRuntime {
    * the launcher's message; its exit record says the same.
    */
   public ContainerInfo start(String id) {
+    return start(id, true);
+  }
+
+  /**
+   * {@link #start} without keeping a waiting launcher process per container: {@link #awaitExit}
+   * then polls the monitor's exit record. For callers that watch many containers themselves (the
+   * agent's executor), this saves a process, a pipe pair and a JVM reaper thread per container.
+   */
+  public ContainerInfo startDetached(String id) {
+    return start(id, false);
+  }
+
+  private ContainerInfo start(String id, boolean keepWaiter) {
     ContainerDir d = existing(id);
     if (d.pidRecord("monitor").isPresent()) {
       throw new ContainerRuntimeException(STILL_RUNNING, "container " + id + " was already started");
     }
     Process p;
     try {
-      p = new ProcessBuilder(settings.launcher().toString(), "run", d.dir.toString(), "--wait")
-          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-          .start();
+      List<String> cmd = new ArrayList<>(List.of(settings.launcher().toString(), "run", d.dir.toString()));
+      if (keepWaiter) {
+        cmd.add("--wait");
+      }
+      p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
     } catch (IOException e) {
       throw new ContainerRuntimeException(HOST_ERROR, "running launcher " + settings.launcher() + ": " + e.getMessage(), e);
     }
@@ -207,8 +222,12 @@ public final class ContainerRuntime {
         throw new ContainerRuntimeException(code == 2 ? START_FAILED : HOST_ERROR,
             "container " + id + " failed to start: " + err);
       }
-      waiters.put(id, p);
-      p.onExit().thenRun(() -> waiters.remove(id, p));
+      if (keepWaiter) {
+        waiters.put(id, p);
+        p.onExit().thenRun(() -> waiters.remove(id, p));
+      } else {
+        p.waitFor(); // it exits right after reporting the start
+      }
     } catch (IOException e) {
       p.destroyForcibly();
       throw new ContainerRuntimeException(HOST_ERROR, "reading launcher output for " + id + ": " + e.getMessage(), e);

@@ -161,6 +161,11 @@ public final class SimulatedTaskExecutor implements TaskExecutor {
     }
 
     @Override
+    public void retain(Set<String> owned) {
+        containers.keySet().removeIf(id -> !owned.contains(id));
+    }
+
+    @Override
     public Optional<Adoption> adopt(Task task) {
         Container c = containers.get(task.getMeta().getId());
         if (c == null) {

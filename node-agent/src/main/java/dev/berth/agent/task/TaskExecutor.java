@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The port through which {@link TaskManager} runs containers: the narrow set of operations the task state
@@ -61,6 +62,12 @@ public interface TaskExecutor {
      * (a container that still runs, or one that ended meanwhile). Empty when it knows nothing.
      */
     Optional<Adoption> adopt(Task task) throws Exception;
+
+    /**
+     * After an agent restart, with the first full task set: removes every container this executor left
+     * behind that is not in {@code owned} (and that it has not been given since it started).
+     */
+    void retain(Set<String> owned) throws Exception;
 
     /** What the image contributes: its health check and stop signal (empty when it has none). */
     record Prepared(Optional<HealthCheck> imageHealthcheck, Optional<String> imageStopSignal) {

@@ -47,6 +47,7 @@ public final class TaskManager {
     private final Executor worker;
     private final StatusSink sink;
     private final Map<String, Entry> tasks = new LinkedHashMap<>();
+    private boolean retained;
 
     /** Per-task bookkeeping. {@code busy}: an executor call for it is in flight on the worker. */
     private static final class Entry {
@@ -85,7 +86,10 @@ public final class TaskManager {
         executor.onExit((id, exit) -> loop.execute(() -> exited(id, exit)));
     }
 
-    /** Applies the node's full task set: tasks not in it are stopped, removed and forgotten. */
+    /**
+     * Applies the node's full task set: tasks not in it are stopped, removed and forgotten. The first one
+     * also has the executor remove leftover containers of tasks it does not list.
+     */
     public void applyFull(Collection<Task> full) {
         Set<String> keep = new HashSet<>();
         full.forEach(t -> keep.add(t.getMeta().getId()));
@@ -95,6 +99,19 @@ public final class TaskManager {
             }
         }
         full.forEach(this::apply);
+        if (!retained) {
+            // the first full set after start says which leftover containers are still this node's
+            retained = true;
+            Set<String> owned = Set.copyOf(keep);
+            worker.execute(() -> {
+                try {
+                    executor.retain(owned);
+                } catch (Exception ex) {
+                    LOG.log(System.Logger.Level.WARNING, "removing containers this node no longer owns failed: "
+                            + message(ex));
+                }
+            });
+        }
     }
 
     /** Applies numbered changes: created or changed tasks, and ids no longer assigned to this node. */

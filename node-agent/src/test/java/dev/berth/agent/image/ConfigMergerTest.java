@@ -100,7 +100,9 @@ class ConfigMergerTest {
     @Test
     void healthcheckMergesFieldByField() throws Exception {
         ImageConfig img = image(null, List.of("x"));
-        assertThat(ConfigMerger.merge(img, spec().build()).getHealthcheck()).isEqualTo(img.healthcheck());
+        // the image's check, with Docker's default for what it leaves unset (timeout 30 s)
+        assertThat(ConfigMerger.merge(img, spec().build()).getHealthcheck())
+                .isEqualTo(img.healthcheck().toBuilder().setTimeoutMs(30_000).build());
 
         HealthCheck timingsOnly = HealthCheck.newBuilder().setTimeoutMs(700).build();
         HealthCheck merged = ConfigMerger.merge(img, spec().setHealthcheck(timingsOnly).build()).getHealthcheck();
@@ -113,7 +115,14 @@ class ConfigMergerTest {
         assertThat(ConfigMerger.merge(img, spec().setHealthcheck(none).build()).hasHealthcheck()).isFalse();
 
         HealthCheck http = HealthCheck.newBuilder().setHttpPath("/healthz").setHttpPort(8080).build();
-        assertThat(ConfigMerger.merge(img, spec().setHealthcheck(http).build()).getHealthcheck()).isEqualTo(http);
+        HealthCheck httpMerged = ConfigMerger.merge(img, spec().setHealthcheck(http).build()).getHealthcheck();
+        assertThat(httpMerged.getTestList()).isEmpty();
+        assertThat(httpMerged.getHttpPath()).isEqualTo("/healthz");
+        assertThat(httpMerged.getHttpPort()).isEqualTo(8080);
+
+        HealthCheck bad = HealthCheck.newBuilder().addTest("RUN").addTest("x").build();
+        assertThatThrownBy(() -> ConfigMerger.merge(img, spec().setHealthcheck(bad).build()))
+                .isInstanceOf(ImageException.class).hasMessageContaining("unknown type 'RUN'");
     }
 
     @Test

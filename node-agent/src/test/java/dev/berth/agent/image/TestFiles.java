@@ -3,11 +3,11 @@ package dev.berth.agent.image;
 import java.io.IOException;
 import java.nio.file.Path;
 
-final class TestFiles {
+public final class TestFiles {
     private TestFiles() {
     }
 
-    static void deleteTree(Path p) throws IOException {
-        LayerUnpacker.deleteTree(p);
+    public static void deleteTree(Path p) throws IOException {
+        dev.berth.agent.fs.FileTrees.deleteTree(p);
     }
 }

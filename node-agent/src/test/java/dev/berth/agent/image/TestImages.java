@@ -9,11 +9,11 @@ import java.util.List;
  * config with Entrypoint, Cmd, Env, WorkingDir, StopSignal, ExposedPorts); tag "2" adds a layer on top that
  * deletes /etc/motd and adds /etc/v2 (umoci writes the deletion as a whiteout).
  */
-final class TestImages {
+public final class TestImages {
     private TestImages() {
     }
 
-    static void busybox(Path layout) throws Exception {
+    public static void busybox(Path layout) throws Exception {
         TestRegistry.requireTools("umoci", "busybox");
         Path busybox = Path.of("/bin/busybox");
         String l = layout.toString();

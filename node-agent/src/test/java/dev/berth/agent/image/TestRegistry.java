@@ -22,7 +22,7 @@ import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
  * storage dir (optionally behind htpasswd basic auth), plus {@code skopeo} to push OCI layouts into it.
  * Closing stops the process and deletes its storage.
  */
-final class TestRegistry implements AutoCloseable {
+public final class TestRegistry implements AutoCloseable {
     private final Path dir;
     private final Process process;
     private final int port;
@@ -34,7 +34,7 @@ final class TestRegistry implements AutoCloseable {
     }
 
     /** Skips the calling test, with the reason, when a needed binary is not installed. */
-    static void requireTools(String... tools) {
+    public static void requireTools(String... tools) {
         for (String tool : tools) {
             boolean found = false;
             for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
@@ -50,7 +50,7 @@ final class TestRegistry implements AutoCloseable {
         }
     }
 
-    static TestRegistry start() throws Exception {
+    public static TestRegistry start() throws Exception {
         return start(null, null);
     }
 
@@ -106,7 +106,7 @@ final class TestRegistry implements AutoCloseable {
         }
     }
 
-    String host() {
+    public String host() {
         return "127.0.0.1:" + port;
     }
 
@@ -118,7 +118,7 @@ final class TestRegistry implements AutoCloseable {
      * Pushes {@code layoutDir:tag} to {@code host()/name}; {@code extra} e.g. "--all" (keep an index) or
      * "--format", "v2s2" (Docker schema 2 media types). Credentials when the registry needs them.
      */
-    void push(Path layoutDir, String tag, String name, String user, String password, String... extra) throws Exception {
+    public void push(Path layoutDir, String tag, String name, String user, String password, String... extra) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("skopeo", "--insecure-policy", "copy", "--dest-tls-verify=false"));
         if (user != null) {
             cmd.add("--dest-creds=" + user + ":" + password);
@@ -129,7 +129,7 @@ final class TestRegistry implements AutoCloseable {
         run(cmd);
     }
 
-    static String run(List<String> cmd) throws Exception {
+    public static String run(List<String> cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -29,7 +29,7 @@ public final class AgentCrashMain {
 
   private static void start(ContainerRuntime rt, String layer, String id, String script) {
     ContainerSpec spec = ContainerSpec.newBuilder().addCommand("sh").addArgs("-c").addArgs(script).build();
-    rt.create(new ContainerConfig(id, spec, ResourceRequirements.getDefaultInstance(), ImageConfig.empty(),
+    rt.create(new ContainerConfig(id, spec, ResourceRequirements.getDefaultInstance(),
         List.of(Path.of(layer))));
     rt.start(id);
   }

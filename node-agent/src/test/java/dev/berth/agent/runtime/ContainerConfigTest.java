@@ -3,21 +3,43 @@ package dev.berth.agent.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.agent.image.ConfigMerger;
+import dev.berth.agent.image.ImageConfig;
 import dev.berth.api.v1.ContainerSpec;
 import dev.berth.api.v1.ResourceRequirements;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Docker's rules for combining a task's spec with its image's config. */
+/**
+ * What a container runs: a task's spec merged with its image's config by {@link ConfigMerger} (the one
+ * place Docker's rules live), plus what the runtime adds (HOSTNAME, default hostname, stop grace).
+ */
 class ContainerConfigTest {
-  private static final ImageConfig IMAGE = new ImageConfig(List.of("/entry.sh"), List.of("serve", "--port=80"),
+  private static final ImageConfig IMAGE = image(List.of("/entry.sh"), List.of("serve", "--port=80"),
       List.of("PATH=/opt/bin:/bin", "MODE=image", "KEEP=1"), "/srv", "www", "SIGQUIT");
+  private static final ImageConfig EMPTY = image(null, null, List.of(), "", "", "");
+
+  private static ImageConfig image(List<String> entrypoint, List<String> cmd, List<String> env, String dir,
+      String user, String stopSignal) {
+    return new ImageConfig("linux", "amd64", entrypoint, cmd, env, dir, user, stopSignal, null, Set.of(), Map.of(),
+        List.of());
+  }
+
+  private static ContainerConfig config(ImageConfig image, ContainerSpec spec) {
+    try {
+      return new ContainerConfig("0123456789abcdef", ConfigMerger.merge(image, spec),
+          ResourceRequirements.getDefaultInstance(), List.of(Path.of("/layers/a")));
+    } catch (dev.berth.agent.image.ImageException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
 
   private static ContainerConfig config(ContainerSpec spec) {
-    return new ContainerConfig("0123456789abcdef", spec, ResourceRequirements.getDefaultInstance(), IMAGE,
-        List.of(Path.of("/layers/a")));
+    return config(IMAGE, spec);
   }
 
   @Test
@@ -54,12 +76,16 @@ class ContainerConfigTest {
   @Test
   void unrunnableConfigsAreRejectedWithTheReason() {
     ContainerConfig none = new ContainerConfig("x", ContainerSpec.getDefaultInstance(),
-        ResourceRequirements.getDefaultInstance(), ImageConfig.empty(), List.of(Path.of("/l")));
+        ResourceRequirements.getDefaultInstance(), List.of(Path.of("/l")));
     assertThatThrownBy(none::argv).hasMessageContaining("no command specified");
-    assertThat(none.env()).contains(ContainerConfig.DEFAULT_PATH);
-    assertThat(none.workingDir()).isEqualTo("/");
-    assertThat(none.stopSignal()).isEqualTo("SIGTERM");
+    assertThatThrownBy(() -> config(EMPTY, ContainerSpec.getDefaultInstance())).hasMessageContaining("no command specified");
+    ContainerConfig bare = config(EMPTY, ContainerSpec.newBuilder().addCommand("x").build());
+    assertThat(bare.env()).contains("PATH=" + ConfigMerger.DEFAULT_PATH);
+    for (ContainerConfig c : List.of(none, bare)) {
+      assertThat(c.workingDir()).isEqualTo("/");
+      assertThat(c.stopSignal()).isEqualTo("SIGTERM");
+    }
     assertThatThrownBy(() -> new ContainerConfig("x", ContainerSpec.getDefaultInstance(),
-        ResourceRequirements.getDefaultInstance(), IMAGE, List.of())).hasMessageContaining("no image layers");
+        ResourceRequirements.getDefaultInstance(), List.of())).hasMessageContaining("no image layers");
   }
 }

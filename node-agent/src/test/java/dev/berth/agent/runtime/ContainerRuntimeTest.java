@@ -53,6 +53,19 @@ class ContainerRuntimeTest {
   }
 
   @Test
+  void aDetachedStartKeepsNoWaitingProcessAndItsExitIsStillFound() {
+    ContainerConfig c = f.config("detached", s -> s.addCommand("sh").addArgs("-c").addArgs("echo up; sleep 1; exit 4"));
+    f.runtime.create(c);
+    assertThat(f.runtime.startDetached("detached").state()).isEqualTo(ContainerInfo.State.RUNNING);
+    assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive)
+        .filter(h -> h.info().commandLine().orElse("").contains(f.tmp.toString())).toList())
+        .as("launcher processes left as children of the JVM").isEmpty();
+    ExitStatus exit = f.runtime.awaitExit("detached", Duration.ofSeconds(30)).orElseThrow();
+    assertThat(exit.exitCode()).isEqualTo(4);
+    assertThat(f.stdout("detached")).isEqualTo("up");
+  }
+
+  @Test
   void processIsHardenedLikeDockerDefaults() {
     ExitStatus exit = f.runScript("sec", String.join("; ",
         "grep -E 'CapEff|CapBnd|NoNewPrivs' /proc/self/status",

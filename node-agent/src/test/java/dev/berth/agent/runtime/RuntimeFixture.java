@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  * runtime with a unique node id, and a close() that removes everything and then checks that
  * no cgroup, mount or process of this node is left.
  */
-final class RuntimeFixture implements AutoCloseable {
+public final class RuntimeFixture implements AutoCloseable {
   static final Path BUSYBOX = Path.of("/bin/busybox");
 
   final Path tmp;
@@ -31,7 +31,7 @@ final class RuntimeFixture implements AutoCloseable {
   final RuntimeSettings settings;
   final ContainerRuntime runtime;
 
-  static void assumeHost() {
+  public static void assumeHost() {
     assumeTrue(isRoot(), "needs root (namespaces, mounts, cgroups)");
     assumeTrue(Files.isExecutable(BUSYBOX), "busybox-static is not installed (apt-get install busybox-static)");
     assumeTrue(read(Path.of("/proc/filesystems")).contains("overlay"), "kernel has no overlayfs");
@@ -103,7 +103,7 @@ final class RuntimeFixture implements AutoCloseable {
   ContainerConfig config(String id, Consumer<ContainerSpec.Builder> spec, ResourceRequirements res) {
     ContainerSpec.Builder b = ContainerSpec.newBuilder().setImage("busybox:test");
     spec.accept(b);
-    return new ContainerConfig(id, b.build(), res, ImageConfig.empty(), List.of(lower));
+    return new ContainerConfig(id, b.build(), res, List.of(lower));
   }
 
   ContainerInfo start(ContainerConfig c) {
@@ -121,20 +121,21 @@ final class RuntimeFixture implements AutoCloseable {
     return String.join("\n", runtime.logs(id).stream().filter(l -> l.stream().equals("stdout")).map(LogLine::text).toList());
   }
 
-  /** Every cgroup directory of this node in any mounted hierarchy. */
-  List<Path> nodeCgroups() throws IOException {
-    try (Stream<Path> s = Files.list(Path.of("/sys/fs/cgroup"))) {
-      return s.map(h -> h.resolve("berth-" + nodeId)).filter(Files::exists).toList();
-    }
+  void assertNothingLeaked() throws IOException {
+    assertNothingLeaked(nodeId, tmp);
   }
 
-  void assertNothingLeaked() throws IOException {
-    assertThat(nodeCgroups()).as("cgroups of node " + nodeId).isEmpty();
-    assertThat(read(Path.of("/proc/self/mountinfo"))).as("host mounts").doesNotContain(tmp.toString());
+  /** No cgroup of the node in any hierarchy, no host mount and no process that names {@code dir}. */
+  public static void assertNothingLeaked(String nodeId, Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(Path.of("/sys/fs/cgroup"))) {
+      assertThat(s.map(h -> h.resolve("berth-" + nodeId)).filter(Files::exists).toList())
+          .as("cgroups of node " + nodeId).isEmpty();
+    }
+    assertThat(read(Path.of("/proc/self/mountinfo"))).as("host mounts").doesNotContain(dir.toString());
     try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
       List<String> mine = procs.filter(p -> p.getFileName().toString().matches("\\d+"))
           .map(p -> read(p.resolve("cmdline")).replace('\0', ' '))
-          .filter(cmd -> cmd.contains(tmp.toString())).toList();
+          .filter(cmd -> cmd.contains(dir.toString())).toList();
       assertThat(mine).as("processes of node " + nodeId).isEmpty();
     }
   }

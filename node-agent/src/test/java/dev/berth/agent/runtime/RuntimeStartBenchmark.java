@@ -86,7 +86,7 @@ public final class RuntimeStartBenchmark {
 
   private static void cycle(ContainerRuntime rt, ContainerSpec spec, Path rootfs, String id, long[] t) {
     long t0 = System.nanoTime();
-    rt.create(new ContainerConfig(id, spec, ResourceRequirements.getDefaultInstance(), ImageConfig.empty(), List.of(rootfs)));
+    rt.create(new ContainerConfig(id, spec, ResourceRequirements.getDefaultInstance(), List.of(rootfs)));
     rt.start(id);
     ExitStatus e = rt.awaitExit(id, Duration.ofSeconds(60)).orElseThrow();
     long t1 = System.nanoTime();

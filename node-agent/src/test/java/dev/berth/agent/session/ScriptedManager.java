@@ -89,6 +89,11 @@ public final class ScriptedManager extends AgentServiceGrpc.AgentServiceImplBase
         };
     }
 
+    /** Sessions opened from now on are accepted with this heartbeat period (default 50 ms). */
+    public void heartbeatPeriod(long ms) {
+        onOpen = s -> s.accept(ms);
+    }
+
     public int port() {
         return server.getPort();
     }

@@ -173,6 +173,19 @@ class TaskManagerTest {
     }
 
     @Test
+    void theFirstFullSetRemovesLeftoverContainersItDoesNotList() {
+        executor.start(task("left-over"));
+        manager.applyFull(List.of(task("t1")));
+        settle();
+        assertThat(executor.isRunning("t1")).isTrue();
+        assertThat(executor.isRunning("left-over")).isFalse();
+        executor.start(task("later"));
+        manager.applyFull(List.of(task("t1")));
+        settle();
+        assertThat(executor.running()).containsExactlyInAnyOrder("t1", "later");
+    }
+
+    @Test
     void aFailingPullFailsTheTask() {
         executor.failPrepares("registry 127.0.0.1:5000 unreachable");
         manager.applyFull(List.of(task("t1")));
@@ -186,7 +199,7 @@ class TaskManagerTest {
         manager.applyFull(List.of(task("t1")));
         loop.runPending();
         assertThat(state("t1")).isEqualTo(TaskState.PREPARING);
-        assertThat(workers.pending()).isEqualTo(1); // the pull is in flight
+        assertThat(workers.pending()).isEqualTo(2); // the pull and the first full set's cleanup of leftovers
         manager.applyChanges(List.of(task("t1", "busybox", TaskState.SHUTDOWN)), List.of());
         settle();
         assertThat(reports).containsExactly("t1:ACCEPTED", "t1:PREPARING", "t1:SHUTDOWN");
