@@ -37,7 +37,8 @@ public final class Berth {
    */
   static final List<Subcommands.Entry> SERVER_COMMANDS = List.of(
       Subcommands.Entry.of(dev.berth.manager.ManagerCommand.class, List.of()),
-      Subcommands.Entry.of(dev.berth.agent.AgentCommand.class, List.of()));
+      Subcommands.Entry.of(dev.berth.agent.AgentCommand.class, List.of()),
+      Subcommands.Entry.of(dev.berth.agent.ImageCommand.class, List.of()));
 
   public static void main(String[] args) {
     System.exit(run(CliContext.system(), args));

@@ -291,6 +291,7 @@ class TaskManagerTest {
             @Override public ExecResult exec(String id, List<String> a, Duration t) throws Exception { return sim.exec(id, a, t); }
             @Override public java.net.InetAddress probeAddress(String id) { return sim.probeAddress(id); }
             @Override public java.util.Optional<Adoption> adopt(Task t) { return sim.adopt(t); }
+            @Override public void retain(Set<String> owned) throws Exception { sim.retain(owned); }
         };
         List<String> seen = new ArrayList<>();
         TaskManager tm = new TaskManager(dying, loop2, workers2, (id, st) -> seen.add(st.getState() + ":" + st.getContainer().getExitCode()));
