@@ -69,6 +69,7 @@ public final class ReconcileLoop implements AutoCloseable {
         new GlobalReconciler(factory, feed, max),
         new RestartReconciler(factory, max),
         new RollingUpdateReconciler(factory, max),
+        new RebalanceReconciler(feed, max),
         new Allocator(feed, max));
   }
 
