@@ -40,7 +40,7 @@ public final class ClusterViewFeed implements StoreListener {
   }
 
   /** The up-to-date view; call from the reconcile thread only, inside the store read. */
-  public ClusterView view(StoreView store) {
+  public synchronized ClusterView view(StoreView store) {
     if (stale || view == null) {
       stale = false;
       view = build(store);
