@@ -16,7 +16,6 @@ import io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
 import dev.berth.manager.dispatcher.DispatcherConfig;
 import dev.berth.manager.dispatcher.LeaderWiring;
-import dev.berth.manager.orchestrator.RoundRobinPlacer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -113,7 +112,7 @@ public final class ManagerCommand {
    * for 30 s has its tasks orphaned and replaced.
    */
   static ManagerServer withLeaderServices(ManagerServer server) {
-    LeaderWiring.install(server, Clock.systemUTC(), new RoundRobinPlacer(), DispatcherConfig.defaults(), 30_000);
+    LeaderWiring.install(server, Clock.systemUTC(), DispatcherConfig.defaults(), 30_000);
     return server;
   }
 

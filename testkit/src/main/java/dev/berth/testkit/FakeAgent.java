@@ -409,12 +409,16 @@ public final class FakeAgent implements AutoCloseable {
 
   /** Sends a raw status report for any task id (tests of the manager's checks). */
   public synchronized boolean sendRawReport(String taskId, TaskState state) {
+    return sendRawReport(taskId, TaskStatus.newBuilder().setState(state).setTimestampMs(clock.millis()).build());
+  }
+
+  /** Sends one status report as given, bypassing the fake runtime (e.g. a health change). */
+  public synchronized boolean sendRawReport(String taskId, TaskStatus status) {
     if (stream == null || !accepted) {
       return false;
     }
     stream.onNext(AgentMessage.newBuilder().setStatus(TaskStatusReport.newBuilder().addUpdates(
-        TaskStatusUpdate.newBuilder().setTaskId(taskId).setStatus(TaskStatus.newBuilder()
-            .setState(state).setTimestampMs(clock.millis())))).build());
+        TaskStatusUpdate.newBuilder().setTaskId(taskId).setStatus(status))).build());
     return true;
   }
 

@@ -15,7 +15,7 @@ import dev.berth.manager.dispatcher.JoinTokens;
 import dev.berth.manager.dispatcher.Membership;
 import dev.berth.manager.orchestrator.IdGenerator;
 import dev.berth.manager.orchestrator.ReconcileLoop;
-import dev.berth.manager.orchestrator.RoundRobinPlacer;
+import dev.berth.manager.orchestrator.ClusterViewFeed;
 import dev.berth.manager.store.ClusterStore;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -81,8 +81,9 @@ public final class LocalCluster implements AutoCloseable {
       };
       AgentDispatcher dispatcher = new AgentDispatcher(log.store(), log.proposer(name), membership,
           clock, ids, config);
-      ReconcileLoop loop = new ReconcileLoop(log.store(), log.proposer(name), clock,
-          ReconcileLoop.standard(ids, new RoundRobinPlacer(), orphanAfterMs),
+      ClusterViewFeed feed = new ClusterViewFeed();
+      ReconcileLoop loop = new ReconcileLoop(log.store(), log.proposer(name), clock, feed,
+          ReconcileLoop.standard(ids, feed, orphanAfterMs),
           Duration.ofMillis(200), Duration.ofMillis(5), Duration.ofSeconds(10));
       try {
         Server server = InProcessServerBuilder.forName(name).addService(dispatcher).build().start();

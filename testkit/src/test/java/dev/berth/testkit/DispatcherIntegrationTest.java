@@ -155,6 +155,25 @@ class DispatcherIntegrationTest {
   }
 
   @Test
+  void aRunningReportThatChangesOnlyHealthReachesTheStore() {
+    start(DispatcherConfig.defaults(), 60_000);
+    FakeAgent a = agent("a", List.of("inproc:m1"));
+    await().atMost(WAIT).until(() -> nodeState(a) == NodeState.NODE_READY);
+    String web = cluster.createService(web(1));
+    await().atMost(WAIT).until(() -> allRunning(web, 1));
+    String id = liveTasks(web).get(0).getMeta().getId();
+
+    assertThat(a.sendRawReport(id, dev.berth.api.v1.TaskStatus.newBuilder().setState(TaskState.RUNNING)
+        .setContainer(dev.berth.api.v1.ContainerStatus.newBuilder().setHealth("unhealthy")).build())).isTrue();
+
+    await().atMost(WAIT).until(() -> cluster.store().read(v -> v.task(id)).orElseThrow()
+        .getStatus().getContainer().getHealth().equals("unhealthy"));
+    assertThat(cluster.store().read(v -> v.task(id)).orElseThrow().getStatus().getState())
+        .isEqualTo(TaskState.RUNNING);
+    assertThat(cluster.manager("m1").dispatcher().refusedReports()).isZero();
+  }
+
+  @Test
   void aReportForATaskOnAnotherNodeIsRefused() {
     start(DispatcherConfig.defaults(), 60_000);
     FakeAgent a = agent("a", List.of("inproc:m1"));

@@ -17,7 +17,6 @@ import dev.berth.manager.ManagerConfig;
 import dev.berth.manager.ManagerServer;
 import dev.berth.manager.dispatcher.DispatcherConfig;
 import dev.berth.manager.dispatcher.LeaderWiring;
-import dev.berth.manager.orchestrator.RoundRobinPlacer;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -50,7 +49,7 @@ class LeaderWiringTest {
     try {
       server.init();
       LeaderWiring.Installed installed = LeaderWiring.install(server, Clock.systemUTC(),
-          new RoundRobinPlacer(), DispatcherConfig.defaults(), 30_000);
+          DispatcherConfig.defaults(), 30_000);
       server.start();
       await().atMost(Duration.ofSeconds(60)).until(() -> server.proposer() != null
           && server.proposer().isLeader() && server.store().read(v -> v.cluster().isPresent())

@@ -34,6 +34,7 @@ import dev.berth.manager.orchestrator.IdGenerator;
 import dev.berth.manager.orchestrator.TaskStates;
 import dev.berth.manager.store.Proposer;
 import dev.berth.manager.store.Store;
+import dev.berth.manager.store.TaskReports;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.lang.System.Logger.Level;
@@ -348,7 +349,9 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
         TaskState to = update.getStatus().getState();
         boolean agentOwned = to.getNumber() >= TaskState.ACCEPTED_VALUE
             && to != TaskState.ORPHANED && to != TaskState.REMOVE;
-        if (agentOwned && !TaskStates.isTerminal(from) && to.getNumber() > from.getNumber()) {
+        boolean forward = to.getNumber() > from.getNumber()
+            || TaskReports.healthChanged(task.get().getStatus(), update.getStatus());
+        if (agentOwned && !TaskStates.isTerminal(from) && forward) {
           ok.add(TaskStatusChange.newBuilder().setTaskId(update.getTaskId())
               .setStatus(update.getStatus()).build());
         }

@@ -44,6 +44,8 @@ final class AgentSession {
   private final Function<String, Optional<Network>> networks;
   private final List<Buffered> buffer = new ArrayList<>();
   private final Map<String, TaskState> sentDesired = new HashMap<>();
+  /** Every task id this session has sent and not yet told the agent to remove. */
+  private final Set<String> sent = new HashSet<>();
   private final Set<String> sentNetworks = new HashSet<>();
   private boolean synced;
   private long syncedIndex;
@@ -73,6 +75,7 @@ final class AgentSession {
     Assignments.Builder full = Assignments.newBuilder().setSeq(++seq).setFull(true);
     for (Task task : tasks) {
       sentDesired.put(task.getMeta().getId(), task.getDesiredState());
+      sent.add(task.getMeta().getId());
       full.addTasks(task);
       addNetworks(task, full);
     }
@@ -103,7 +106,9 @@ final class AgentSession {
       Task task = event.getTask();
       String id = task.getMeta().getId();
       if (event.getAction() == WatchEvent.Action.REMOVE) {
-        if (sentDesired.remove(id) != null) {
+        sentDesired.remove(id);
+        // Also for tasks that ended (and left sentDesired): the agent still holds them.
+        if (sent.remove(id)) {
           removed.add(id);
           changed.remove(id);
         }
@@ -113,6 +118,7 @@ final class AgentSession {
       if (previous == null || previous != task.getDesiredState()) {
         changed.put(id, task);
         sentDesired.put(id, task.getDesiredState());
+        sent.add(id);
       }
       if (TaskStates.isTerminal(task) && previous == task.getDesiredState()) {
         sentDesired.remove(id); // ended as the agent reported; nothing more to tell it

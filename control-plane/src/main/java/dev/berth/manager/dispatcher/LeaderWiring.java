@@ -5,7 +5,7 @@ import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.LogEntry;
 import dev.berth.manager.ManagerServer;
 import dev.berth.manager.orchestrator.IdGenerator;
-import dev.berth.manager.orchestrator.Placer;
+import dev.berth.manager.orchestrator.ClusterViewFeed;
 import dev.berth.manager.orchestrator.ReconcileLoop;
 import dev.berth.manager.store.Proposer;
 import java.time.Clock;
@@ -26,7 +26,7 @@ public final class LeaderWiring {
   /** What was installed, for metrics and API reads (heartbeat usage, connected agents). */
   public record Installed(AgentDispatcher dispatcher, ReconcileLoop loop) {}
 
-  public static Installed install(ManagerServer server, Clock clock, Placer placer,
+  public static Installed install(ManagerServer server, Clock clock,
       DispatcherConfig config, long orphanAfterMs) {
     IdGenerator ids = IdGenerator.random();
     // The server creates its Raft node in start(); resolve it when first used.
@@ -63,8 +63,9 @@ public final class LeaderWiring {
       }
     };
     AgentDispatcher dispatcher = new AgentDispatcher(server.store(), proposer, membership, clock, ids, config);
-    ReconcileLoop loop = new ReconcileLoop(server.store(), proposer, clock,
-        ReconcileLoop.standard(ids, placer, orphanAfterMs),
+    ClusterViewFeed feed = new ClusterViewFeed();
+    ReconcileLoop loop = new ReconcileLoop(server.store(), proposer, clock, feed,
+        ReconcileLoop.standard(ids, feed, orphanAfterMs),
         Duration.ofMillis(500), Duration.ofMillis(5), Duration.ofSeconds(10));
     server.addService(dispatcher)
         .onLeaderStart(term -> {

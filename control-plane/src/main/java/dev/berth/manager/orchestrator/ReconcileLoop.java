@@ -34,6 +34,7 @@ public final class ReconcileLoop implements AutoCloseable {
   private final Proposer proposer;
   private final Clock clock;
   private final List<Reconciler> reconcilers;
+  private final ClusterViewFeed feed;
   private final Duration tick;
   private final Duration debounce;
   private final Duration proposeTimeout;
@@ -41,9 +42,14 @@ public final class ReconcileLoop implements AutoCloseable {
   private ScheduledExecutorService executor;
   private AutoCloseable listener;
 
-  public ReconcileLoop(Store store, Proposer proposer, Clock clock, List<Reconciler> reconcilers,
-      Duration tick, Duration debounce, Duration proposeTimeout) {
+  /**
+   * @param feed the scheduler view the reconcilers share; the loop feeds it the store's events
+   *     while it runs and starts it afresh on every {@link #start()} (one view per term)
+   */
+  public ReconcileLoop(Store store, Proposer proposer, Clock clock, ClusterViewFeed feed,
+      List<Reconciler> reconcilers, Duration tick, Duration debounce, Duration proposeTimeout) {
     this.store = store;
+    this.feed = feed;
     this.proposer = proposer;
     this.clock = clock;
     this.reconcilers = List.copyOf(reconcilers);
@@ -53,17 +59,18 @@ public final class ReconcileLoop implements AutoCloseable {
   }
 
   /** The standard reconcilers in the order a round runs them. */
-  public static List<Reconciler> standard(IdGenerator ids, Placer placer, long orphanAfterMs) {
+  public static List<Reconciler> standard(IdGenerator ids, ClusterViewFeed feed, long orphanAfterMs) {
     TaskFactory factory = new TaskFactory(ids);
     int max = 1000;
     return List.of(
         new NodeLivenessReconciler(orphanAfterMs, max),
         new ReaperReconciler(max),
         new ReplicatedReconciler(factory, max),
-        new GlobalReconciler(factory, max),
+        new GlobalReconciler(factory, feed, max),
         new RestartReconciler(factory, max),
         new RollingUpdateReconciler(factory, max),
-        new Allocator(placer, max));
+        new RebalanceReconciler(feed, max),
+        new Allocator(feed, max));
   }
 
   public synchronized void start() {
@@ -76,8 +83,10 @@ public final class ReconcileLoop implements AutoCloseable {
       return thread;
     });
     ScheduledExecutorService mine = executor;
+    feed.reset();
     listener = store.addListener((index, events) -> {
       if (!events.isEmpty()) {
+        feed.onApplied(index, events);
         trigger(mine);
       }
     });

@@ -19,8 +19,8 @@ import java.util.Optional;
  * <p>Global-service tasks must run on one given node, but the store only accepts new tasks
  * without a node (nodes are set by plan assignments, which re-validate capacity). Such a task
  * is therefore pinned by appending the constraint {@code node.id==NODE} to its spec's
- * placement: the placer honours it like any constraint (so an unfit node yields a PENDING
- * reason), and {@link TaskStates#pinnedNode} reads it back.
+ * placement: {@link TaskStates#pinnedNode} reads it back and the {@link Allocator} places the
+ * task there when {@code Scheduler.planGlobal} says it fits (else PENDING with the reason).
  *
  * <p>Thread model: thread-safe if its {@link IdGenerator} is.
  */
@@ -35,7 +35,7 @@ public final class TaskFactory {
 
   /**
    * @param slot slot number (replicated) or 0 (global)
-   * @param pinnedNode node the task must run on (global services), or "" to let the placer pick
+   * @param pinnedNode node the task must run on (global services), or "" to let the scheduler pick
    * @param attempt restart attempt within the slot
    */
   public Task newTask(StoreView view, Service service, long slot, String pinnedNode, int attempt, long nowMs) {

@@ -238,6 +238,11 @@ final class PlanCommands {
     TaskState from = t.getStatus().getState();
     TaskState to = next.getState();
     if (to == from) {
+      if (TaskReports.healthChanged(t.getStatus(), next)) {
+        // Same RUNNING state, new container health: not a move backwards, so it is recorded.
+        ctx.putTask(t.toBuilder().setMeta(ctx.touch(t.getMeta())).setStatus(
+            t.getStatus().toBuilder().setContainer(next.getContainer())).build());
+      }
       return;
     }
     if (terminal(from)) {

@@ -1,5 +1,8 @@
 package dev.berth.manager.store;
 
+import dev.berth.scheduler.Constraint;
+import dev.berth.scheduler.NodeAttribute;
+
 import dev.berth.api.v1.NetworkSpec;
 import dev.berth.api.v1.PortConfig;
 import dev.berth.api.v1.Resources;
@@ -26,8 +29,6 @@ public final class SpecValidator {
 
   private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
   private static final Pattern ENV_KEY = Pattern.compile("[^=\\s][^=]*");
-  private static final Pattern CONSTRAINT =
-      Pattern.compile("\\s*[a-zA-Z0-9_.\\-]+\\s*(==|!=)\\s*\\S.*");
   private static final Pattern REQUEST_ID = Pattern.compile("[\\x21-\\x7e]{1,64}");
 
   private SpecValidator() {}
@@ -98,10 +99,19 @@ public final class SpecValidator {
     nonNegative("spec.task.restart_policy.delay_ms", task.getRestartPolicy().getDelayMs());
     nonNegative("spec.task.restart_policy.window_ms", task.getRestartPolicy().getWindowMs());
     for (int i = 0; i < task.getPlacement().getConstraintsCount(); i++) {
-      String c = task.getPlacement().getConstraints(i);
-      if (!CONSTRAINT.matcher(c).matches()) {
-        throw ApplyException.invalid("spec.task.placement.constraints[" + i
-            + "]: must look like KEY==VALUE or KEY!=VALUE (got \"" + c + "\")");
+      try {
+        Constraint.parse(task.getPlacement().getConstraints(i));
+      } catch (IllegalArgumentException e) {
+        throw ApplyException.invalid("spec.task.placement.constraints[" + i + "]: " + e.getMessage());
+      }
+    }
+    for (int i = 0; i < task.getPlacement().getPreferencesCount(); i++) {
+      String descriptor = task.getPlacement().getPreferences(i).getSpreadDescriptor();
+      try {
+        NodeAttribute.parse(descriptor);
+      } catch (IllegalArgumentException e) {
+        throw ApplyException.invalid("spec.task.placement.preferences[" + i
+            + "].spread_descriptor: invalid placement preference \"" + descriptor + "\": " + e.getMessage());
       }
     }
     for (int i = 0; i < task.getNetworksCount(); i++) {

@@ -21,7 +21,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 class AllocatorTest {
-  final Allocator allocator = new Allocator(new RoundRobinPlacer(), 1000);
+  final ClusterViewFeed feed = new ClusterViewFeed();
+  final Allocator allocator = new Allocator(feed, 1000);
   final ReplicatedReconciler scaler = new ReplicatedReconciler(new TaskFactory(sequentialIds()), 1000);
 
   static TaskSpec reserving(long memory) {
@@ -31,7 +32,7 @@ class AllocatorTest {
 
   @Test
   void spreadsOverReadyActiveNodesOnly() {
-    Fixture f = new Fixture().add(aNode("n1")).add(aNode("n2")).add(aNode("n3"))
+    Fixture f = new Fixture(feed).add(aNode("n1")).add(aNode("n2")).add(aNode("n3"))
         .add(aNode("n4").toBuilder().setStatus(aNode("n4").getStatus().toBuilder().setState(NodeState.NODE_DOWN)).build())
         .add(aNode("n5").toBuilder().setSpec(aNode("n5").getSpec().toBuilder().setAvailability(NodeAvailability.PAUSE)).build())
         .add(replicated("s1", 6, spec("web:1")));
@@ -48,7 +49,7 @@ class AllocatorTest {
 
   @Test
   void neverOvercommitsMemoryAndExplainsWhy() {
-    Fixture f = new Fixture().add(aNode("n1", 4, 1000)).add(aNode("n2", 4, 1000))
+    Fixture f = new Fixture(feed).add(aNode("n1", 4, 1000)).add(aNode("n2", 4, 1000))
         .add(replicated("s1", 5, reserving(400)));
     f.add(task("big", replicated("other", 1, reserving(500)), 1, "n1", TaskState.RUNNING));
     f.apply(scaler.reconcile(f, 0), 0);
@@ -77,7 +78,7 @@ class AllocatorTest {
     Service s = replicated("s1", 3, spec).toBuilder().setSpec(replicated("s1", 3, spec).getSpec().toBuilder()
         .setEndpoint(EndpointSpec.newBuilder().addPorts(PortConfig.newBuilder().setTargetPort(80)
             .setPublishedPort(8080).setPublishMode(PortConfig.PublishMode.HOST)))).build();
-    Fixture f = new Fixture().add(aNode("n1")).add(aNode("n2"))
+    Fixture f = new Fixture(feed).add(aNode("n1")).add(aNode("n2"))
         .add(aNode("n3").toBuilder().setSpec(aNode("n3").getSpec().toBuilder().putLabels("zone", "b")).build())
         .add(s);
     f.apply(scaler.reconcile(f, 0), 0);
@@ -88,13 +89,13 @@ class AllocatorTest {
     assertThat(plan.getAssignmentsList()).allMatch(a -> a.getHostPorts(0).getPort() == 8080);
     assertThat(plan.getPendingList()).singleElement().satisfies(p -> assertThat(p.getReason())
         .contains("constraint node.labels.zone!=b unmet on 1 node")
-        .contains("max replicas per node reached on 2 nodes"));
+        .contains("max replicas per node (1) reached on 2 nodes"));
   }
 
   @Test
   void globalTasksGoToTheirOwnNodeIfItFits() {
     Service g = global("g", reserving(600));
-    Fixture f = new Fixture().add(aNode("n1", 4, 1000)).add(aNode("n2", 4, 1000)).add(g)
+    Fixture f = new Fixture(feed).add(aNode("n1", 4, 1000)).add(aNode("n2", 4, 1000)).add(g)
         .add(task("hog", replicated("x", 1, reserving(500)), 1, "n2", TaskState.RUNNING));
     TaskFactory factory = new TaskFactory(sequentialIds());
     Task g1 = factory.newTask(f, g, 0, "n1", 0, 0);
@@ -115,10 +116,10 @@ class AllocatorTest {
 
   @Test
   void noNodesIsAClearReason() {
-    Fixture f = new Fixture().add(replicated("s1", 1, spec("web:1")));
+    Fixture f = new Fixture(feed).add(replicated("s1", 1, spec("web:1")));
     f.apply(scaler.reconcile(f, 0), 0);
     Map<String, Task> byId = f.tasks.values().stream().collect(Collectors.toMap(t -> t.getMeta().getId(), Function.identity()));
     assertThat(byId).hasSize(1);
-    assertThat(allocator.reconcile(f, 0).get(0).getPlan().getPending(0).getReason()).isEqualTo("no nodes in the cluster");
+    assertThat(allocator.reconcile(f, 0).get(0).getPlan().getPending(0).getReason()).isEqualTo("no suitable node (no nodes in the cluster)");
   }
 }

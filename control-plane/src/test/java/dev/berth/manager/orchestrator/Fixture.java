@@ -1,5 +1,8 @@
 package dev.berth.manager.orchestrator;
 
+import dev.berth.api.v1.WatchEvent;
+import dev.berth.manager.store.StoreListener;
+
 import dev.berth.api.v1.Cluster;
 import dev.berth.api.v1.Meta;
 import dev.berth.api.v1.Network;
@@ -38,6 +41,23 @@ import java.util.stream.Collectors;
  */
 final class Fixture implements StoreView {
   long index = 1;
+  /** Receives every change as the store would deliver it (null when no test needs events). */
+  private final StoreListener listener;
+
+  Fixture() {
+    this(null);
+  }
+
+  Fixture(StoreListener listener) {
+    this.listener = listener;
+  }
+
+  private void emit(WatchEvent.Builder event) {
+    index++;
+    if (listener != null) {
+      listener.onApplied(index, List.of(event.setIndex(index).build()));
+    }
+  }
   Cluster cluster;
   final Map<String, Node> nodes = new LinkedHashMap<>();
   final Map<String, Service> services = new LinkedHashMap<>();
@@ -99,16 +119,27 @@ final class Fixture implements StoreView {
 
   Fixture add(Node n) {
     nodes.put(n.getMeta().getId(), n);
+    emit(WatchEvent.newBuilder().setNode(n));
+    return this;
+  }
+
+  Fixture removeNode(String id) {
+    Node gone = nodes.remove(id);
+    if (gone != null) {
+      emit(WatchEvent.newBuilder().setAction(WatchEvent.Action.REMOVE).setNode(gone));
+    }
     return this;
   }
 
   Fixture add(Service s) {
     services.put(s.getMeta().getId(), s);
+    emit(WatchEvent.newBuilder().setService(s));
     return this;
   }
 
   Fixture add(Task t) {
     tasks.put(t.getMeta().getId(), t);
+    emit(WatchEvent.newBuilder().setTask(t));
     return this;
   }
 
@@ -123,7 +154,7 @@ final class Fixture implements StoreView {
       plans++;
       Plan plan = command.getPlan();
       for (Task t : plan.getCreateTasksList()) {
-        tasks.put(t.getMeta().getId(), t);
+        add(t);
       }
       for (Plan.Desired d : plan.getDesiredList()) {
         update(d.getTaskId(), t -> t.setDesiredState(d.getDesiredState()), nowMs);
@@ -140,10 +171,16 @@ final class Fixture implements StoreView {
         update(c.getTaskId(), t -> t.setStatus(c.getStatus()), nowMs);
       }
       for (String id : plan.getDeleteTasksList()) {
-        tasks.remove(id);
+        Task gone = tasks.remove(id);
+        if (gone != null) {
+          emit(WatchEvent.newBuilder().setAction(WatchEvent.Action.REMOVE).setTask(gone));
+        }
       }
       for (Plan.ServiceUpdateStatus s : plan.getServiceStatusList()) {
-        services.computeIfPresent(s.getServiceId(), (k, v) -> v.toBuilder().setUpdateStatus(s.getStatus()).build());
+        Service updated = services.computeIfPresent(s.getServiceId(), (k, v) -> v.toBuilder().setUpdateStatus(s.getStatus()).build());
+        if (updated != null) {
+          emit(WatchEvent.newBuilder().setAction(WatchEvent.Action.UPDATE).setService(updated));
+        }
       }
     }
     return plans;
@@ -158,6 +195,7 @@ final class Fixture implements StoreView {
     change.accept(t);
     t.getMetaBuilder().setUpdatedAtMs(nowMs).setVersion(index);
     tasks.put(taskId, t.build());
+    emit(WatchEvent.newBuilder().setAction(WatchEvent.Action.UPDATE).setTask(t));
   }
 
   List<Task> live(String serviceId) {

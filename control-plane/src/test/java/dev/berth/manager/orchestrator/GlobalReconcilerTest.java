@@ -14,7 +14,8 @@ import dev.berth.internal.v1.Plan;
 import org.junit.jupiter.api.Test;
 
 class GlobalReconcilerTest {
-  final GlobalReconciler reconciler = new GlobalReconciler(new TaskFactory(sequentialIds()), 100);
+  final ClusterViewFeed feed = new ClusterViewFeed();
+  final GlobalReconciler reconciler = new GlobalReconciler(new TaskFactory(sequentialIds()), feed, 100);
 
   static Service zoneA() {
     TaskSpec spec = spec("agent:1").toBuilder()
@@ -22,8 +23,8 @@ class GlobalReconcilerTest {
     return global("g", spec);
   }
 
-  static Fixture cluster() {
-    Fixture f = new Fixture();
+  Fixture cluster() {
+    Fixture f = new Fixture(feed);
     for (String id : new String[] {"n1", "n2", "n3"}) {
       f.add(aNode(id).toBuilder().setSpec(aNode(id).getSpec().toBuilder().putLabels("zone", "a")).build());
     }
@@ -86,7 +87,7 @@ class GlobalReconcilerTest {
     f.add(f.nodes.get("n1").toBuilder().setStatus(f.nodes.get("n1").getStatus().toBuilder().setState(NodeState.NODE_DOWN)).build());
     assertThat(reconciler.reconcile(f, 1)).isEmpty();
 
-    f.nodes.remove("n3");
+    f.removeNode("n3");
     Plan plan = reconciler.reconcile(f, 2).get(0).getPlan();
     assertThat(plan.getDesiredList()).singleElement()
         .satisfies(d -> assertThat(TaskStates.pinnedNode(f.tasks.get(d.getTaskId()))).isEqualTo("n3"));

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class NodeLivenessReconcilerTest {
   final NodeLivenessReconciler liveness = new NodeLivenessReconciler(30_000, 1000);
   final ReplicatedReconciler scaler = new ReplicatedReconciler(new TaskFactory(sequentialIds()), 1000);
-  final Allocator allocator = new Allocator(new RoundRobinPlacer(), 1000);
+  final ClusterViewFeed feed = new ClusterViewFeed();
+  final Allocator allocator = new Allocator(feed, 1000);
 
   static Node down(String id, long sinceMs) {
     return aNode(id).toBuilder().setStatus(NodeStatus.newBuilder().setState(NodeState.NODE_DOWN).setChangedAtMs(sinceMs)).build();
@@ -27,7 +28,7 @@ class NodeLivenessReconcilerTest {
   @Test
   void tasksOfANodeThatStaysDownAreOrphanedAndReplacedElsewhere() {
     Service s = replicated("s1", 2, spec("web:1"));
-    Fixture f = new Fixture().add(s).add(aNode("n2")).add(down("n1", 100_000))
+    Fixture f = new Fixture(feed).add(s).add(aNode("n2")).add(down("n1", 100_000))
         .add(task("a", s, 1, "n1", TaskState.RUNNING))
         .add(task("b", s, 2, "n2", TaskState.RUNNING))
         .add(task("done", s, 3, "n1", TaskState.COMPLETE).toBuilder().setDesiredState(TaskState.SHUTDOWN).build());
@@ -53,7 +54,7 @@ class NodeLivenessReconcilerTest {
   @Test
   void tasksOfARemovedNodeAreOrphanedAtOnce() {
     Service s = replicated("s1", 1, spec("web:1"));
-    Fixture f = new Fixture().add(s).add(task("a", s, 1, "gone", TaskState.RUNNING));
+    Fixture f = new Fixture(feed).add(s).add(task("a", s, 1, "gone", TaskState.RUNNING));
     Plan plan = liveness.reconcile(f, 0).get(0).getPlan();
     assertThat(plan.getStatusChangesList()).extracting(TaskStatusChange::getTaskId).containsExactly("a");
   }
@@ -62,7 +63,7 @@ class NodeLivenessReconcilerTest {
   void drainMovesLiveTasksAway() {
     Service s = replicated("s1", 2, spec("web:1"));
     Node drained = aNode("n1").toBuilder().setSpec(aNode("n1").getSpec().toBuilder().setAvailability(NodeAvailability.DRAIN)).build();
-    Fixture f = new Fixture().add(s).add(drained).add(aNode("n2"))
+    Fixture f = new Fixture(feed).add(s).add(drained).add(aNode("n2"))
         .add(task("a", s, 1, "n1", TaskState.RUNNING))
         .add(task("b", s, 2, "n1", TaskState.STARTING));
 

@@ -19,11 +19,12 @@ class RollingUpdateReconcilerTest {
   final IdGenerator ids = sequentialIds();
   final RollingUpdateReconciler updater = new RollingUpdateReconciler(new TaskFactory(ids), 1000);
   final ReplicatedReconciler scaler = new ReplicatedReconciler(new TaskFactory(ids), 1000);
-  final Allocator allocator = new Allocator(new RoundRobinPlacer(), 1000);
+  final ClusterViewFeed feed = new ClusterViewFeed();
+  final Allocator allocator = new Allocator(feed, 1000);
 
   /** Three replicas of web:1 running on two nodes, then the spec changes to web:2. */
   Fixture runningThenUpdated(UpdateConfig config) {
-    Fixture f = new Fixture().add(aNode("n1")).add(aNode("n2")).add(replicated("s1", 3, spec("web:1")));
+    Fixture f = new Fixture(feed).add(aNode("n1")).add(aNode("n2")).add(replicated("s1", 3, spec("web:1")));
     f.apply(scaler.reconcile(f, 0), 0);
     f.apply(allocator.reconcile(f, 0), 0);
     agentsAct(f, 0);
@@ -153,7 +154,7 @@ class RollingUpdateReconcilerTest {
 
   @Test
   void nothingToDoWhenTasksMatchTheSpec() {
-    Fixture f = new Fixture().add(aNode("n1")).add(replicated("s1", 2, spec("web:1")));
+    Fixture f = new Fixture(feed).add(aNode("n1")).add(replicated("s1", 2, spec("web:1")));
     f.apply(scaler.reconcile(f, 0), 0);
     TaskSpec same = f.services.get("s1").getSpec().getTask();
     assertThat(f.live("s1")).allMatch(t -> t.getSpec().equals(same));

@@ -207,6 +207,32 @@ class ApplierTest {
   }
 
   @Test
+  void aRunningReportThatOnlyChangesHealthIsRecordedButNeverMovesBack() {
+    ok(entry("", createService("s1", spec("web", 1)), registerNode("n1", 0, 0)));
+    setUpTask("t1", 0, 0);
+    ok(entry("", plan(Plan.newBuilder().addAssignments(assignment("t1", "n1")))));
+    ok(entry("", health("t1", TaskState.RUNNING, "starting")));
+    ok(entry("", health("t1", TaskState.RUNNING, "healthy")));
+    assertThat(store.read((StoreView v) -> v.task("t1")).orElseThrow().getStatus().getContainer().getHealth())
+        .isEqualTo("healthy");
+    String before = store.digest();
+    ok(entry("", health("t1", TaskState.RUNNING, "healthy"))); // unchanged health: a no-op
+    assertThat(store.digest()).isEqualTo(before);
+    fails(entry("", health("t1", TaskState.STARTING, "unhealthy")), "FAILED_PRECONDITION",
+        "cannot move back from RUNNING to STARTING");
+    ok(entry("", health("t1", TaskState.FAILED, "unhealthy")));
+    fails(entry("", health("t1", TaskState.RUNNING, "healthy")), "FAILED_PRECONDITION", "already ended FAILED");
+  }
+
+  private static dev.berth.internal.v1.Command health(String taskId, TaskState state, String health) {
+    return dev.berth.internal.v1.Command.newBuilder().setReportTaskStatus(
+        dev.berth.internal.v1.ReportTaskStatus.newBuilder().setNodeId("n1").addChanges(
+            dev.berth.internal.v1.TaskStatusChange.newBuilder().setTaskId(taskId).setStatus(
+                dev.berth.api.v1.TaskStatus.newBuilder().setState(state).setContainer(
+                    dev.berth.api.v1.ContainerStatus.newBuilder().setHealth(health))))).build();
+  }
+
+  @Test
   void removeServiceStopsPlacedTasksAndDeletesUnplacedOnes() {
     ok(entry("", createService("s1", spec("web", 2)), registerNode("n1", 0, 0)));
     setUpTask("t1", 0, 0);

@@ -5,7 +5,7 @@ import dev.berth.manager.dispatcher.DispatcherConfig;
 import dev.berth.manager.dispatcher.Membership;
 import dev.berth.manager.orchestrator.IdGenerator;
 import dev.berth.manager.orchestrator.ReconcileLoop;
-import dev.berth.manager.orchestrator.RoundRobinPlacer;
+import dev.berth.manager.orchestrator.ClusterViewFeed;
 import dev.berth.manager.raft.BerthStateMachine;
 import dev.berth.manager.raft.RaftNode;
 import dev.berth.manager.raft.RaftSettings;
@@ -94,8 +94,9 @@ final class RaftManagers implements AutoCloseable {
       };
       AgentDispatcher dispatcher = new AgentDispatcher(store, raft, membership, clock, ids, config);
       dispatcherRef.set(dispatcher);
-      ReconcileLoop loop = new ReconcileLoop(store, raft, clock,
-          ReconcileLoop.standard(ids, new RoundRobinPlacer(), 30_000),
+      ClusterViewFeed feed = new ClusterViewFeed();
+      ReconcileLoop loop = new ReconcileLoop(store, raft, clock, feed,
+          ReconcileLoop.standard(ids, feed, 30_000),
           Duration.ofMillis(500), Duration.ofMillis(5), Duration.ofSeconds(20));
       loopRef.set(loop);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", agentPorts[i]))
