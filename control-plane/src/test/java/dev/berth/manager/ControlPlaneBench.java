@@ -50,7 +50,8 @@ import org.apache.ratis.util.TimeDuration;
  * and leader kill -9 → first acknowledged write.
  *
  * <p>Run: {@code mvn -o -q -pl control-plane -am test-compile && java -cp "$(cat cp.txt)"
- * dev.berth.manager.ControlPlaneBench [tasks=20000] [batch=500] [inflight=4]} — see
+ * dev.berth.manager.ControlPlaneBench [tasks=20000] [batch=500] [inflight=4]} (tasks=0: only the
+ * failover measure) — see
  * docs/benchmarks.md for the exact command.
  */
 public final class ControlPlaneBench {
@@ -77,8 +78,11 @@ public final class ControlPlaneBench {
         Thread.sleep(200);
       }
       Thread.sleep(2000);
-      singleWrites(leaderOf(ms));
-      batched(ms, tasks, batch, inflight);
+      // tasks=0: failover only (quick, repeatable runs of the failover figure)
+      if (tasks > 0) {
+        singleWrites(leaderOf(ms));
+        batched(ms, tasks, batch, inflight);
+      }
       failover(ms);
     } finally {
       for (ManagerProcess m : ms) {
@@ -243,6 +247,7 @@ public final class ControlPlaneBench {
     ManagerProcess leader = leaderOf(ms);
     ManagerProcess survivor = ms.stream().filter(m -> m != leader).findFirst().orElseThrow();
     survivor.api().createService(CreateServiceRequest.newBuilder().setSpec(spec("pre-kill")).build());
+    System.out.println("killing the leader at " + java.time.LocalTime.now());
     long t0 = System.nanoTime();
     leader.kill();
     int attempts = 0;

@@ -48,6 +48,8 @@ public final class ManagerProcess implements AutoCloseable {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:+UseSerialGC", "-Xmx256m", "-XX:TieredStopAtLevel=1",
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+        "-Dorg.slf4j.simpleLogger.showDateTime=true",
+        "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
         "-Dorg.slf4j.simpleLogger.log.dev.berth=info",
         "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
         ManagerMain.class.getName(), command,

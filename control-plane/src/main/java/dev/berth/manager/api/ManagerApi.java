@@ -180,10 +180,16 @@ public final class ManagerApi extends ManagerServiceGrpc.ManagerServiceImplBase 
     }
   }
 
-  /** Managers other than {@code leaving} the leader heard from recently (itself included). */
+  /**
+   * Managers other than {@code leaving} the leader heard from recently (itself included).
+   * "Recently" is one minimum election timeout: a live follower answers every heartbeat
+   * (sent more often than that). A wider window counted a follower killed seconds ago as
+   * reachable, and the leave then wedged the group in a joint configuration it could not
+   * commit (the leader lost its lease and no one could be elected).
+   */
   private long reachableExcept(String leaving) {
     var info = raft.division().getInfo().getRoleInfoProto();
-    long timeoutMs = 3 * raft.settings().electionMax().toMillis();
+    long timeoutMs = raft.settings().electionMin().toMillis();
     long count = raft.id().toString().equals(leaving) ? 0 : 1;
     for (ServerRpcProto f : info.getLeaderInfo().getFollowerInfoList()) {
       String id = f.getId().getId().toStringUtf8();

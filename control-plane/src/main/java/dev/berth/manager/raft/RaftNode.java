@@ -12,11 +12,15 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -36,9 +40,13 @@ import org.apache.ratis.util.TimeDuration;
  * One manager's Raft server plus a client of its own group, and the {@link Proposer}
  * built on that client.
  *
- * <p>Writes go through the Raft client even on the leader (Ratis finds the leader and
- * retries with a bounded, backed-off policy; its retry cache de-duplicates retries to one
- * server, and the store's request-id table those to another). Linearizable reads use
+ * <p>Writes on the leader are submitted straight to the local server (no RPC hop, and no
+ * stale leader guess in a client). Elsewhere, or if the local server turns out not to be a
+ * ready leader, they go through the Raft client, which is re-aimed at the leader this server
+ * currently knows whenever that changes: after a leader dies the old client would first try
+ * the dead leader and wait a whole attempt timeout. The client retries with a bounded,
+ * backed-off policy; Ratis' retry cache de-duplicates retries to one server, and the store's
+ * request-id table those to another. Linearizable reads use
  * ReadIndex: a read-only request to this very server, which confirms leadership with a
  * quorum and waits until it has applied up to the read index.
  *
@@ -52,6 +60,20 @@ public final class RaftNode implements Proposer, AutoCloseable {
   private final Object clientLock = new Object();
   private RaftClient client;
   private List<RaftPeer> clientPeers = List.of();
+  private RaftPeerId clientLeader;
+  /** Identity of the local submissions; call ids keep Ratis' retry cache apart per entry. */
+  private final ClientId localClientId = ClientId.randomId();
+  private final AtomicLong localCallIds = new AtomicLong();
+  /** Watches proposals in flight for a change of leader (see {@link #propose}). */
+  private final java.util.concurrent.ScheduledExecutorService leaderWatch =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "berth-propose-leader-watch");
+        t.setDaemon(true);
+        return t;
+      });
+  private static final long WATCH_TICK_MS = 20;
+  private static final int WATCH_TICKS = 1500;
+  private static final int MAX_RESENDS = 3;
   private final BerthStateMachine stateMachine;
   private final RaftSettings settings;
 
@@ -92,6 +114,9 @@ public final class RaftNode implements Proposer, AutoCloseable {
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf("16MB"));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf("8MB"));
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("16MB"));
+    // Ratis' client default is 3 s per attempt; a write sent to a leader that was just
+    // killed waits that long before the client tries another server.
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, td(s.clientAttemptTimeout().toMillis()));
     return p;
   }
 
@@ -99,12 +124,17 @@ public final class RaftNode implements Proposer, AutoCloseable {
     return TimeDuration.valueOf(ms, TimeUnit.MILLISECONDS);
   }
 
-  /** Bounded, exponentially backed-off retries (Ratis' default retries forever, no sleep). */
+  /**
+   * Bounded, exponentially backed-off retries (Ratis' default retries forever, no sleep). The
+   * cap is low (an election here takes well under a second, and a NotLeaderException names
+   * the new leader, which Ratis then tries at once); the attempt count bounds the total to
+   * about the API's own 10 s timeout.
+   */
   static RetryPolicy retryPolicy() {
     return ExponentialBackoffRetry.newBuilder()
-        .setBaseSleepTime(td(25))
-        .setMaxSleepTime(td(1000))
-        .setMaxAttempts(40)
+        .setBaseSleepTime(td(20))
+        .setMaxSleepTime(td(200))
+        .setMaxAttempts(60)
         .build();
   }
 
@@ -131,15 +161,21 @@ public final class RaftNode implements Proposer, AutoCloseable {
 
   /**
    * The Raft client of this manager, rebuilt when the group's configuration changed (a
-   * recovering or joining server learns its peers only after start).
+   * recovering or joining server learns its peers only after start) or this server learned
+   * of a different leader than the one the client was aimed at.
    */
   public RaftClient client() {
     List<RaftPeer> current = currentPeers();
+    RaftPeerId leader = leaderId().orElse(null);
     synchronized (clientLock) {
-      if (client == null || (!current.isEmpty() && !current.equals(clientPeers))) {
+      boolean peersChanged = !current.isEmpty() && !current.equals(clientPeers);
+      boolean leaderChanged = leader != null && !leader.equals(clientLeader);
+      if (client == null || peersChanged || leaderChanged) {
         RaftClient old = client;
-        client = newClient(RaftGroup.valueOf(group.getGroupId(), current), props, selfId);
+        RaftPeerId hint = leader != null ? leader : selfId;
+        client = newClient(RaftGroup.valueOf(group.getGroupId(), current), props, hint);
         clientPeers = current;
+        clientLeader = hint;
         if (old != null) {
           // Let requests in flight on the old client finish before closing it.
           CompletableFuture.delayedExecutor(30, TimeUnit.SECONDS).execute(() -> closeQuietly(old));
@@ -183,16 +219,97 @@ public final class RaftNode implements Proposer, AutoCloseable {
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>While a proposal is in flight, a change of the leader this server knows re-sends it
+   * along the new route (locally if this server now leads, else to the new leader): the
+   * first send may be stuck on a leader that died, and Ratis' client only gives up on that
+   * after an attempt timeout plus a blocking 3 s channel shutdown. The entry's request id
+   * makes a second copy in the log apply once (the store's de-duplication table answers it
+   * with the first outcome); the first acknowledgement wins.
+   */
   @Override
   public CompletableFuture<ApplyResult> propose(LogEntry entry) {
     Message msg = Message.valueOf(UnsafeByteOperations.unsafeWrap(entry.toByteArray()));
-    return client().async().send(msg).handle((reply, error) -> {
+    CompletableFuture<RaftClientReply> sent = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicInteger latest = new java.util.concurrent.atomic.AtomicInteger();
+    send(msg, sent, latest, 0);
+    return sent.handle((reply, error) -> {
       if (error != null) {
         return rejection(error).orElseThrow(() -> error instanceof CompletionException ce
             ? ce : new CompletionException(error));
       }
       return toResult(reply);
     });
+  }
+
+  private void send(Message msg, CompletableFuture<RaftClientReply> result,
+      java.util.concurrent.atomic.AtomicInteger latest, int attempt) {
+    RaftPeerId leaderAtSend = leaderId().orElse(null);
+    CompletableFuture<RaftClientReply> sent;
+    try {
+      sent = isLeader() ? submitLocally(msg) : viaClient(msg);
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    sent.whenComplete((reply, error) -> {
+      if (error == null) {
+        result.complete(reply);
+      } else if (latest.get() == attempt) {
+        // only the newest attempt's failure counts; an older one was superseded
+        result.completeExceptionally(error);
+      }
+    });
+    if (attempt < MAX_RESENDS) {
+      watchLeader(msg, result, latest, attempt, leaderAtSend, WATCH_TICKS);
+    }
+  }
+
+  private void watchLeader(Message msg, CompletableFuture<RaftClientReply> result,
+      java.util.concurrent.atomic.AtomicInteger latest, int attempt, RaftPeerId seen, int ticks) {
+    if (result.isDone() || ticks == 0) {
+      return;
+    }
+    try {
+      leaderWatch.schedule(() -> {
+        if (result.isDone()) {
+          return;
+        }
+        RaftPeerId now = leaderId().orElse(null);
+        if (now != null && !now.equals(seen) && latest.compareAndSet(attempt, attempt + 1)) {
+          send(msg, result, latest, attempt + 1);
+        } else {
+          watchLeader(msg, result, latest, attempt, seen, ticks - 1);
+        }
+      }, WATCH_TICK_MS, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closing: the attempt in flight decides the outcome
+    }
+  }
+
+  private CompletableFuture<RaftClientReply> viaClient(Message msg) {
+    return client().async().send(msg);
+  }
+
+  /**
+   * Submits to the local server. A reply saying it is not (or not yet) a ready leader means
+   * the entry was not appended, so sending it again through the client cannot apply it twice.
+   */
+  private CompletableFuture<RaftClientReply> submitLocally(Message msg) {
+    RaftClientRequest request = RaftClientRequest.newBuilder()
+        .setClientId(localClientId).setServerId(selfId).setGroupId(group.getGroupId())
+        .setCallId(localCallIds.incrementAndGet()).setMessage(msg)
+        .setType(RaftClientRequest.writeRequestType()).build();
+    CompletableFuture<RaftClientReply> submitted;
+    try {
+      submitted = server.submitClientRequestAsync(request);
+    } catch (IOException e) {
+      return viaClient(msg);
+    }
+    return submitted.thenCompose(reply -> reply.getNotLeaderException() != null
+        || reply.getLeaderNotReadyException() != null
+        ? viaClient(msg) : CompletableFuture.completedFuture(reply));
   }
 
   static ApplyResult toResult(RaftClientReply reply) {
@@ -291,6 +408,7 @@ public final class RaftNode implements Proposer, AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    leaderWatch.shutdownNow();
     try {
       synchronized (clientLock) {
         if (client != null) {

@@ -8,6 +8,10 @@ import java.time.Duration;
  *
  * @param electionMin lower bound of the randomized election timeout; tests on shared
  *     2-core machines use roomier values (NOTES.md: JIT/GC pauses cause spurious elections)
+ * @param requestTimeout the servers' own RPC timeout (append entries, ReadIndex)
+ * @param clientAttemptTimeout how long the manager's Raft client waits for one attempt before
+ *     retrying on another server: a request sent to a leader that just died waits this long
+ *     (its stream is not failed at once), so it bounds failover for writes in flight
  * @param snapshotThreshold entries after which a snapshot is taken automatically (then the
  *     log is purged up to it)
  */
@@ -18,25 +22,28 @@ public record RaftSettings(
     Duration electionMin,
     Duration electionMax,
     Duration requestTimeout,
+    Duration clientAttemptTimeout,
     long snapshotThreshold) {
 
   /** Production defaults: fail over within about a second. */
   public static RaftSettings defaults(String host, int port, Path storageDir) {
     return new RaftSettings(host, port, storageDir, Duration.ofMillis(300), Duration.ofMillis(600),
-        Duration.ofSeconds(3), 10_000);
+        Duration.ofSeconds(3), Duration.ofMillis(1000), 10_000);
   }
 
   /** Roomier timeouts for tests on loaded machines. */
   public RaftSettings roomy() {
     return new RaftSettings(host, port, storageDir, Duration.ofMillis(1000), Duration.ofMillis(2000),
-        Duration.ofSeconds(5), snapshotThreshold);
+        Duration.ofSeconds(5), Duration.ofSeconds(3), snapshotThreshold);
   }
 
   public RaftSettings withSnapshotThreshold(long threshold) {
-    return new RaftSettings(host, port, storageDir, electionMin, electionMax, requestTimeout, threshold);
+    return new RaftSettings(host, port, storageDir, electionMin, electionMax, requestTimeout,
+        clientAttemptTimeout, threshold);
   }
 
   public RaftSettings withElection(Duration min, Duration max) {
-    return new RaftSettings(host, port, storageDir, min, max, requestTimeout, snapshotThreshold);
+    return new RaftSettings(host, port, storageDir, min, max, requestTimeout, clientAttemptTimeout,
+        snapshotThreshold);
   }
 }
