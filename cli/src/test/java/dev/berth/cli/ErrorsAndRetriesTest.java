@@ -8,26 +8,10 @@ import dev.berth.api.v1.ListRequest;
 import io.grpc.Status;
 import java.io.IOException;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Exit codes, server error messages, failover over managers and same-id retries of writes. */
-class ErrorsAndRetriesTest {
-  private static final String M = "127.0.0.1:4700";
-  private CliHarness cli;
-  private FakeClusterService server;
-
-  @BeforeEach
-  void start() throws IOException {
-    cli = new CliHarness();
-    server = cli.start(M);
-  }
-
-  @AfterEach
-  void stop() {
-    cli.close();
-  }
+class ErrorsAndRetriesTest extends InProcessClusterTest {
 
   @Test
   void serverInvalidArgumentIsAUserErrorWithTheServersMessage() {

@@ -16,28 +16,11 @@ import dev.berth.api.v1.RemoveNetworkRequest;
 import dev.berth.api.v1.RemoveNodeRequest;
 import dev.berth.api.v1.RotateJoinTokenRequest;
 import dev.berth.api.v1.UpdateNodeRequest;
-import java.io.IOException;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** node, network and cluster commands: requests sent and what is printed. */
-class NodeNetworkClusterCommandsTest {
-  private static final String M = "127.0.0.1:4700";
-  private CliHarness cli;
-  private FakeClusterService server;
-
-  @BeforeEach
-  void start() throws IOException {
-    cli = new CliHarness();
-    server = cli.start(M);
-  }
-
-  @AfterEach
-  void stop() {
-    cli.close();
-  }
+class NodeNetworkClusterCommandsTest extends InProcessClusterTest {
 
   @Test
   void nodeUpdateSendsOnlyWhatWasGiven() {

@@ -28,28 +28,11 @@ import dev.berth.api.v1.TaskSpec;
 import dev.berth.api.v1.TaskState;
 import dev.berth.api.v1.TaskStatus;
 import dev.berth.api.v1.TaskUsage;
-import java.io.IOException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Tables and JSON printed by ls / ps / inspect. */
-class OutputTest {
-  private static final String M = "127.0.0.1:4700";
+class OutputTest extends InProcessClusterTest {
   private static final long NOW = CliHarness.NOW.toEpochMilli();
-  private CliHarness cli;
-  private FakeClusterService server;
-
-  @BeforeEach
-  void start() throws IOException {
-    cli = new CliHarness();
-    server = cli.start(M);
-  }
-
-  @AfterEach
-  void stop() {
-    cli.close();
-  }
 
   private static Service service(String id, String name, ServiceSpec.Builder spec) {
     return Service.newBuilder().setMeta(Meta.newBuilder().setId(id).setVersion(3)).setSpec(spec.setName(name)).build();

@@ -22,27 +22,10 @@ import dev.berth.api.v1.ServiceSpec;
 import dev.berth.api.v1.TaskSpec;
 import dev.berth.api.v1.UpdateConfig;
 import dev.berth.api.v1.UpdateServiceRequest;
-import java.io.IOException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** service create / update / scale / rm against an in-process ClusterService: the exact requests sent. */
-class ServiceCommandsTest {
-  private static final String M = "127.0.0.1:4700";
-  private CliHarness cli;
-  private FakeClusterService server;
-
-  @BeforeEach
-  void start() throws IOException {
-    cli = new CliHarness();
-    server = cli.start(M);
-  }
-
-  @AfterEach
-  void stop() {
-    cli.close();
-  }
+class ServiceCommandsTest extends InProcessClusterTest {
 
   @Test
   void createSendsEveryFlagInTheSpec() {
