@@ -1,7 +1,6 @@
 package dev.berth.cli.network;
 
 import dev.berth.api.v1.CreateNetworkRequest;
-import dev.berth.api.v1.GetRequest;
 import dev.berth.api.v1.ListNetworksResponse;
 import dev.berth.api.v1.ListRequest;
 import dev.berth.api.v1.Network;
@@ -16,7 +15,6 @@ import dev.berth.cli.OutputOptions;
 import dev.berth.cli.UserException;
 import dev.berth.cli.format.Json;
 import dev.berth.cli.format.Table;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -131,12 +129,7 @@ public final class NetworkCommand {
 
     @Override
     protected int run(ApiClient api) {
-      List<Network> found = new ArrayList<>();
-      for (String n : networks) {
-        found.add(api.read(s -> s.getNetwork(GetRequest.newBuilder().setId(n).build())).getNetwork());
-      }
-      Json.printArray(ctx.out(), found);
-      return ExitCodes.OK;
+      return inspect(api, networks, (s, r) -> s.getNetwork(r).getNetwork());
     }
   }
 

@@ -1,6 +1,5 @@
 package dev.berth.cli.node;
 
-import dev.berth.api.v1.GetRequest;
 import dev.berth.api.v1.ListNodesResponse;
 import dev.berth.api.v1.ListRequest;
 import dev.berth.api.v1.Node;
@@ -18,7 +17,6 @@ import dev.berth.cli.OutputOptions;
 import dev.berth.cli.UserException;
 import dev.berth.cli.format.Json;
 import dev.berth.cli.format.Table;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -81,12 +79,7 @@ public final class NodeCommand {
 
     @Override
     protected int run(ApiClient api) {
-      List<Node> found = new ArrayList<>();
-      for (String n : nodes) {
-        found.add(api.read(s -> s.getNode(GetRequest.newBuilder().setId(n).build())).getNode());
-      }
-      Json.printArray(ctx.out(), found);
-      return ExitCodes.OK;
+      return inspect(api, nodes, (s, r) -> s.getNode(r).getNode());
     }
   }
 

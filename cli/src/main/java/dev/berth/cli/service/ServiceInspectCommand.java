@@ -1,13 +1,8 @@
 package dev.berth.cli.service;
 
-import dev.berth.api.v1.GetRequest;
-import dev.berth.api.v1.Service;
 import dev.berth.cli.ApiClient;
 import dev.berth.cli.ApiCommand;
 import dev.berth.cli.CliContext;
-import dev.berth.cli.ExitCodes;
-import dev.berth.cli.format.Json;
-import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -24,11 +19,6 @@ public final class ServiceInspectCommand extends ApiCommand {
 
   @Override
   protected int run(ApiClient api) {
-    List<Service> found = new ArrayList<>();
-    for (String name : services) {
-      found.add(api.read(s -> s.getService(GetRequest.newBuilder().setId(name).build())).getService());
-    }
-    Json.printArray(ctx.out(), found);
-    return ExitCodes.OK;
+    return inspect(api, services, (s, r) -> s.getService(r).getService());
   }
 }
