@@ -11,14 +11,29 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
-/** Netty's native epoll transport where the native library loads (Linux), NIO otherwise. */
+/**
+ * The channel types the mesh runs on and whether it may splice: Netty's native epoll transport
+ * where the native library loads (Linux; splice possible), NIO otherwise (bytes are copied).
+ */
 record Transport(IoHandlerFactory ioHandler, Class<? extends ServerChannel> server,
-    Class<? extends SocketChannel> client) {
+    Class<? extends SocketChannel> client, boolean splice) {
 
+  /** Epoll with splice where available, else NIO. */
   static Transport best() {
-    if (Epoll.isAvailable()) {
-      return new Transport(EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
-    }
-    return new Transport(NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
+    return Epoll.isAvailable() ? epoll(true) : nio();
+  }
+
+  /** Epoll where available (else NIO), copying through user space; for comparison and tests. */
+  static Transport copying() {
+    return Epoll.isAvailable() ? epoll(false) : nio();
+  }
+
+  static Transport epoll(boolean splice) {
+    return new Transport(EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class,
+        splice);
+  }
+
+  static Transport nio() {
+    return new Transport(NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class, false);
   }
 }
