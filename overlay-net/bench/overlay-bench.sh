@@ -3,14 +3,4 @@
 # setup) vs Berth's data plane, in one run, between two test hosts (network namespaces this
 # harness creates and deletes). Kept out of `mvn verify`.
 #   sudo overlay-net/bench/overlay-bench.sh [RUNS=3] [DURATION_S=5] [RR_N=20000]
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-BASELINE=${BASELINE:-$(cd .. && pwd)/shared/bench/net-baseline.sh}
-[[ -f $BASELINE ]] || BASELINE=/work/shared/bench/net-baseline.sh
-mvn -B -o -q -pl overlay-net -am test-compile -DskipTests
-CP_FILE=$(mktemp)
-trap 'rm -f "$CP_FILE"' EXIT
-mvn -B -o -q -pl overlay-net dependency:build-classpath -Dmdep.outputFile="$CP_FILE" >/dev/null
-exec java -XX:+UseSerialGC -Xmx256m \
-  -cp "overlay-net/target/test-classes:overlay-net/target/classes:proto/target/classes:$(cat "$CP_FILE")" \
-  dev.berth.net.bench.OverlayBenchmark "$BASELINE" "${1:-3}" "${2:-5}" "${3:-20000}"
+exec "$(dirname "$0")/run-harness.sh" dev.berth.net.bench.OverlayBenchmark "$@"

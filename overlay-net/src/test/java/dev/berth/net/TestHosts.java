@@ -84,6 +84,13 @@ public final class TestHosts implements AutoCloseable {
     return run(c.toArray(String[]::new));
   }
 
+  /** The MAC Berth derives from an overlay address: 02:42 and the address's four octets. */
+  public static String mac(String ip) {
+    String[] o = ip.split("\\.");
+    return String.format("02:42:%02x:%02x:%02x:%02x", Integer.parseInt(o[0]), Integer.parseInt(o[1]),
+        Integer.parseInt(o[2]), Integer.parseInt(o[3]));
+  }
+
   public static boolean ping(String ns, String ip) throws IOException {
     return exec(ns, "ping", "-n", "-q", "-c", "2", "-i", "0.2", "-W", "2", ip).code == 0;
   }

@@ -1,106 +1,113 @@
 package dev.berth.net.bench;
 
 import dev.berth.net.TestHosts;
-import dev.berth.net.mesh.Backend;
-import dev.berth.net.mesh.BackendPool;
-import dev.berth.net.mesh.RoutingMesh;
+import dev.berth.net.mesh.MeshHarness;
+import dev.berth.net.vxlan.DataPlane;
+import dev.berth.net.vxlan.LocalEndpoint;
+import dev.berth.net.vxlan.NetnsRef;
+import dev.berth.net.vxlan.NodeConfig;
+import dev.berth.net.vxlan.OverlayNetwork;
+import dev.berth.net.vxlan.RemoteEndpoint;
+import dev.berth.net.vxlan.Sandbox;
+import java.io.BufferedReader;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * Benchmark harness (not a test; run by overlay-net/bench/mesh-bench.sh): the routing mesh
- * vs direct connections, on loopback, same client concurrency, interleaved. The "task" is
- * iperf3 -s and net-baseline.sh's rr echo server on 127.0.0.2; the mesh listens on
- * 127.0.0.1 and relays to it (1 event-loop thread, as on a node).
+ * Benchmark harness (not a test; run by overlay-net/bench/mesh-bench.sh): the routing mesh vs
+ * direct connections over Berth's ingress overlay between two test hosts, same client
+ * concurrency, interleaved in one run. The task (iperf3 -s and net-baseline.sh's rr echo server)
+ * runs in a container on host B at 10.255.0.2; the client runs on host A. "direct" connects to
+ * the task over the overlay; "mesh" connects to host A's published port, where the routing mesh
+ * (its own JVM in host A's namespace, one event-loop thread as on a node) relays over the same
+ * overlay by splice; "mesh-copy" is the same mesh copying through user space.
  *
  * <p>Args: NET_BASELINE_SCRIPT [RUNS=3] [DURATION_S=5] [RR_N=20000]
  */
 public final class MeshBenchmark {
-  private static final Pattern BPS =
-      Pattern.compile("\"sum_received\":\\s*\\{[^}]*?\"bits_per_second\":\\s*([0-9.eE+]+)");
-
   private MeshBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    Path baseline = Path.of(args[0]);
-    int runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-    int duration = args.length > 2 ? Integer.parseInt(args[2]) : 5;
-    int rrN = args.length > 3 ? Integer.parseInt(args[3]) : 20000;
-    Path work = Files.createTempDirectory("mesh-bench");
-    List<Process> servers = new ArrayList<>();
-    List<RoutingMesh> meshes = new ArrayList<>();
-    int code = 1;
-    try {
-      String rr = OverlayBenchmark.compileRr(baseline, work);
-      servers.add(new ProcessBuilder("iperf3", "-s", "-B", "127.0.0.2", "-p", "5201")
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start());
-      servers.add(new ProcessBuilder(rr, "-s", "7001")
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start());
-      Thread.sleep(500);
-      Map<String, Integer> meshPorts = new LinkedHashMap<>();
-      for (int port : new int[] {5201, 7001}) {
-        BackendPool pool = new BackendPool();
-        pool.put(new Backend("task", "node", new InetSocketAddress("127.0.0.2", port), true));
-        RoutingMesh m = new RoutingMesh(new InetSocketAddress("127.0.0.1", 0), pool, false, 1).start();
-        meshes.add(m);
-        meshPorts.put(Integer.toString(port), m.localAddress().getPort());
+    try (BenchSupport bench = new BenchSupport(args); TestHosts hosts = new TestHosts()) {
+      String hA = hosts.addHost("mA", 1);
+      String hB = hosts.addHost("mB", 2);
+      DataPlane pA = ingressNode(hA, 1);
+      DataPlane pB = ingressNode(hB, 2);
+      String task = hosts.addNamespace("task");
+      String taskIp = "10.255.0.2";
+      pB.attach(new Sandbox("task", NetnsRef.named(task), "eth1", "172.18.0.2/16"),
+          List.of(new LocalEndpoint("task", "ingress", "eth0", taskIp + "/24", TestHosts.mac(taskIp))));
+      pA.addRemote(new RemoteEndpoint("ingress", taskIp, TestHosts.mac(taskIp), "192.0.2.2"));
+      pA.addRemote(new RemoteEndpoint("ingress", "10.255.0.12", TestHosts.mac("10.255.0.12"), "192.0.2.2"));
+      pB.addRemote(new RemoteEndpoint("ingress", "10.255.0.11", TestHosts.mac("10.255.0.11"), "192.0.2.1"));
+      if (!TestHosts.ping(hA, taskIp)) {
+        throw new IOException("no overlay connectivity " + hA + " -> " + taskIp);
       }
-      Map<String, List<Double>> res = new LinkedHashMap<>();
-      for (int r = 1; r <= runs; r++) {
+      bench.startServers(task);
+      // published ports on host A: splice 15201/17001, copy 25201/27001
+      for (int target : new int[] {5201, 7001}) {
+        mesh(bench, hA, 10000 + target, taskIp + ":" + target, true);
+        mesh(bench, hA, 20000 + target, taskIp + ":" + target, false);
+      }
+      Thread.sleep(500);
+      Map<String, Integer> offset = Map.of("direct", 0, "mesh", 10000, "mesh-copy", 20000);
+      List<String> paths = List.of("direct", "mesh", "mesh-copy");
+      for (int r = 1; r <= bench.runs; r++) {
         for (int streams : new int[] {1, 4}) {
-          for (String path : List.of("direct", "mesh")) {
-            String host = path.equals("direct") ? "127.0.0.2" : "127.0.0.1";
-            int port = path.equals("direct") ? 5201 : meshPorts.get("5201");
-            String out = TestHosts.check(TestHosts.run("iperf3", "-c", host, "-p", Integer.toString(port), "-t",
-                Integer.toString(duration), "-P", Integer.toString(streams), "-J")).out();
-            Matcher m = BPS.matcher(out);
-            if (!m.find()) {
-              throw new IOException("no iperf3 result: " + out);
-            }
-            res.computeIfAbsent("tcp_P" + streams + " " + path, k -> new ArrayList<>())
-                .add(Double.parseDouble(m.group(1)) / 1e9);
+          for (String p : paths) {
+            bench.iperf(p, hA, p.equals("direct") ? taskIp : "192.0.2.1", offset.get(p) + 5201, streams);
           }
         }
-        for (String path : List.of("direct", "mesh")) {
-          String host = path.equals("direct") ? "127.0.0.2" : "127.0.0.1";
-          int port = path.equals("direct") ? 7001 : meshPorts.get("7001");
-          String[] t = TestHosts.check(TestHosts.run(rr, "-c", host, Integer.toString(port),
-              Integer.toString(rrN))).out().trim().split("\\s+");
-          res.computeIfAbsent("rr_p50 " + path, k -> new ArrayList<>()).add(Double.parseDouble(t[0]));
-          res.computeIfAbsent("rr_p99 " + path, k -> new ArrayList<>()).add(Double.parseDouble(t[1]));
+        for (String p : paths) {
+          bench.rr(p, hA, p.equals("direct") ? taskIp : "192.0.2.1", offset.get(p) + 7001);
         }
-        System.out.println("run " + r + "/" + runs + " done");
+        System.out.println("run " + r + "/" + bench.runs + " done");
       }
-      Map<String, Double> med = new LinkedHashMap<>();
-      res.forEach((k, v) -> {
-        List<Double> s = new ArrayList<>(v);
-        s.sort(null);
-        med.put(k, s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2);
-        System.out.printf("%-18s median %9.2f  runs %s%n", k, med.get(k), v);
-      });
-      for (String t : List.of("tcp_P1", "tcp_P4")) {
-        System.out.printf("%s mesh/direct throughput %.2f%n", t, med.get(t + " mesh") / med.get(t + " direct"));
+      Map<String, Double> med = bench.printMedians();
+      System.out.println("\nratios (medians)");
+      for (String p : List.of("mesh", "mesh-copy")) {
+        for (String t : List.of("tcp_P1", "tcp_P4")) {
+          System.out.printf("%-9s %s throughput %s/direct %.2f%n", p, t, p, med.get(t + " " + p) / med.get(t + " direct"));
+        }
+        for (String t : List.of("rr_p50", "rr_p99")) {
+          double d = med.get(t + " direct");
+          double m = med.get(t + " " + p);
+          System.out.printf("%-9s %s adds %.1f us (%.2fx)%n", p, t, m - d, m / d);
+        }
       }
-      System.out.printf("rr_p50 mesh adds %.1f us (%.2fx); rr_p99 adds %.1f us%n",
-          med.get("rr_p50 mesh") - med.get("rr_p50 direct"), med.get("rr_p50 mesh") / med.get("rr_p50 direct"),
-          med.get("rr_p99 mesh") - med.get("rr_p99 direct"));
       System.out.println("(throughput in Gbit/s, latency in us)");
-      code = 0;
-    } finally {
-      meshes.forEach(RoutingMesh::close);
-      servers.forEach(Process::destroy);
-      try (var s = Files.walk(work)) {
-        s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-      }
+      pA.teardown();
+      pB.teardown();
     }
-    System.exit(code);
+    System.exit(0);
+  }
+
+  /** A node on the ingress network 10.255.0.0/24 with its own ingress address 10.255.0.1N. */
+  private static DataPlane ingressNode(String host, int n) throws IOException {
+    DataPlane p = new DataPlane(new NodeConfig("bench-" + host, NetnsRef.named(host), "u0", "192.0.2." + n, 1500,
+        "172.18.0.0/16"));
+    p.addNetwork(new OverlayNetwork("ingress", 4200, "10.255.0.0/24", "10.255.0.1" + n + "/24"));
+    return p;
+  }
+
+  /** A routing mesh JVM in the host's namespace (a JVM cannot bind in another namespace). */
+  private static void mesh(BenchSupport bench, String host, int port, String target, boolean splice)
+      throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p = bench.process("ip", "netns", "exec", host, java, "-XX:+UseSerialGC", "-Xmx128m",
+        "-Dberth.mesh.splice=" + splice, "-cp", System.getProperty("java.class.path"), MeshHarness.class.getName(),
+        Integer.toString(port), "task,nodeB," + target);
+    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    StringBuilder seen = new StringBuilder();
+    for (String line; (line = out.readLine()) != null && !line.equals("ready"); ) {
+      seen.append(line).append('\n');
+    }
+    if (!p.isAlive()) {
+      throw new IOException("mesh on " + host + ":" + port + " did not start: " + seen);
+    }
   }
 }

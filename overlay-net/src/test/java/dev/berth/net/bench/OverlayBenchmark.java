@@ -9,14 +9,9 @@ import dev.berth.net.vxlan.OverlayNetwork;
 import dev.berth.net.vxlan.RemoteEndpoint;
 import dev.berth.net.vxlan.Sandbox;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Benchmark harness (not a test; run by overlay-net/bench/overlay-bench.sh): two test
@@ -30,21 +25,10 @@ import java.util.regex.Pattern;
  * <p>Args: NET_BASELINE_SCRIPT [RUNS=3] [DURATION_S=5] [RR_N=20000]
  */
 public final class OverlayBenchmark {
-  private static final Pattern BPS =
-      Pattern.compile("\"sum_received\":\\s*\\{[^}]*?\"bits_per_second\":\\s*([0-9.eE+]+)");
-
   private OverlayBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    Path baseline = Path.of(args[0]);
-    int runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-    int duration = args.length > 2 ? Integer.parseInt(args[2]) : 5;
-    int rrN = args.length > 3 ? Integer.parseInt(args[3]) : 20000;
-    Path work = Files.createTempDirectory("overlay-bench");
-    List<Process> servers = new ArrayList<>();
-    int code = 1;
-    try (TestHosts hosts = new TestHosts()) {
-      String rr = compileRr(baseline, work);
+    try (BenchSupport bench = new BenchSupport(args); TestHosts hosts = new TestHosts()) {
       String hA = hosts.addHost("hA", 1);
       String hB = hosts.addHost("hB", 2);
       // Hand-built kernel VXLAN, the commands of net-baseline.sh's setup_host.
@@ -67,83 +51,34 @@ public final class OverlayBenchmark {
         if (!TestHosts.ping(p[0], p[2])) {
           throw new IOException("no connectivity " + p[0] + " -> " + p[2]);
         }
-        servers.add(new ProcessBuilder("ip", "netns", "exec", p[1], "iperf3", "-s", "-p", "5201")
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start());
-        servers.add(new ProcessBuilder("ip", "netns", "exec", p[1], rr, "-s", "7001")
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start());
+        bench.startServers(p[1]);
       }
       Thread.sleep(500);
-      Map<String, List<Double>> results = new LinkedHashMap<>();
-      for (int r = 1; r <= runs; r++) {
+      for (int r = 1; r <= bench.runs; r++) {
         for (int streams : new int[] {1, 4}) {
           for (Map.Entry<String, String[]> p : paths.entrySet()) {
-            String out = TestHosts.check(TestHosts.exec(p.getValue()[0], "iperf3", "-c", p.getValue()[2], "-p",
-                "5201", "-t", Integer.toString(duration), "-P", Integer.toString(streams), "-J")).out();
-            Matcher m = BPS.matcher(out);
-            if (!m.find()) {
-              throw new IOException("no iperf3 result: " + out);
-            }
-            results.computeIfAbsent("tcp_P" + streams + " " + p.getKey(), k -> new ArrayList<>())
-                .add(Double.parseDouble(m.group(1)) / 1e9);
+            bench.iperf(p.getKey(), p.getValue()[0], p.getValue()[2], 5201, streams);
           }
         }
         for (Map.Entry<String, String[]> p : paths.entrySet()) {
-          String[] t = TestHosts.check(TestHosts.exec(p.getValue()[0], rr, "-c", p.getValue()[2], "7001",
-              Integer.toString(rrN))).out().trim().split("\\s+");
-          results.computeIfAbsent("rr_p50 " + p.getKey(), k -> new ArrayList<>()).add(Double.parseDouble(t[0]));
-          results.computeIfAbsent("rr_p99 " + p.getKey(), k -> new ArrayList<>()).add(Double.parseDouble(t[1]));
+          bench.rr(p.getKey(), p.getValue()[0], p.getValue()[2], 7001);
         }
-        System.out.println("run " + r + "/" + runs + " done");
+        System.out.println("run " + r + "/" + bench.runs + " done");
       }
-      report(results, paths.keySet());
+      Map<String, Double> med = bench.printMedians();
+      System.out.println("\nratios (medians; throughput: higher is better, latency: lower is better)");
+      for (String test : List.of("tcp_P1", "tcp_P4", "rr_p50", "rr_p99")) {
+        double un = med.get(test + " underlay");
+        double kv = med.get(test + " kernel-vxlan");
+        double be = med.get(test + " berth");
+        System.out.printf("%-8s kernel-vxlan/underlay %.2f  berth/underlay %.2f  berth/kernel-vxlan %.3f%n",
+            test, kv / un, be / un, be / kv);
+      }
+      System.out.println("(throughput in Gbit/s, latency in us)");
       pA.teardown();
       pB.teardown();
-      code = 0;
-    } finally {
-      for (Process p : servers) {
-        p.destroy();
-      }
-      try (var s = Files.walk(work)) {
-        s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-      }
     }
-    System.exit(code);
-  }
-
-  private static void report(Map<String, List<Double>> results, Iterable<String> pathNames) {
-    System.out.printf("%n%-8s %-13s %-8s %s%n", "test", "path", "median", "runs");
-    Map<String, Double> med = new LinkedHashMap<>();
-    results.forEach((k, v) -> {
-      List<Double> s = new ArrayList<>(v);
-      s.sort(null);
-      double m = s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
-      med.put(k, m);
-      String[] kp = k.split(" ");
-      System.out.printf("%-8s %-13s %8.2f %s%n", kp[0], kp[1], m, v);
-    });
-    System.out.println("\nratios (medians; throughput: higher is better, latency: lower is better)");
-    for (String test : List.of("tcp_P1", "tcp_P4", "rr_p50", "rr_p99")) {
-      double un = med.get(test + " underlay");
-      double kv = med.get(test + " kernel-vxlan");
-      double be = med.get(test + " berth");
-      System.out.printf("%-8s kernel-vxlan/underlay %.2f  berth/underlay %.2f  berth/kernel-vxlan %.3f%n",
-          test, kv / un, be / un, be / kv);
-    }
-    System.out.println("(throughput in Gbit/s, latency in us)");
-  }
-
-  static String compileRr(Path baseline, Path work) throws IOException {
-    String script = Files.readString(baseline);
-    int start = script.indexOf("cat >\"$WORK/rr.c\" <<'EOF'\n");
-    if (start < 0) {
-      throw new IOException("no rr.c in " + baseline);
-    }
-    start = script.indexOf('\n', start) + 1;
-    int end = script.indexOf("\nEOF\n", start);
-    Files.writeString(work.resolve("rr.c"), script.substring(start, end + 1));
-    String bin = work.resolve("rr").toString();
-    TestHosts.check(TestHosts.run("cc", "-O2", "-o", bin, work.resolve("rr.c").toString()));
-    return bin;
+    System.exit(0);
   }
 
   private static void kernelVxlan(String ns, String lip, String pip, String ctr, String cip, String cmac,
@@ -181,14 +116,9 @@ public final class OverlayBenchmark {
         "172.18.0.0/16"));
     p.addNetwork(net);
     p.attach(new Sandbox(box, NetnsRef.named(boxNs), "eth1", "172.18.0.2/16"),
-        List.of(new LocalEndpoint(box, net.id(), "eth0", ip + "/24", mac(ip))));
-    p.addRemote(new RemoteEndpoint(net.id(), peerIp, mac(peerIp), "192.0.2." + peerN));
+        List.of(new LocalEndpoint(box, net.id(), "eth0", ip + "/24", TestHosts.mac(ip))));
+    p.addRemote(new RemoteEndpoint(net.id(), peerIp, TestHosts.mac(peerIp), "192.0.2." + peerN));
     return p;
   }
 
-  private static String mac(String ip) {
-    String[] o = ip.split("\\.");
-    return String.format("02:42:%02x:%02x:%02x:%02x", Integer.parseInt(o[0]), Integer.parseInt(o[1]),
-        Integer.parseInt(o[2]), Integer.parseInt(o[3]));
-  }
 }

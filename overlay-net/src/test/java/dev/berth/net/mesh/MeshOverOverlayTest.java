@@ -38,11 +38,6 @@ class MeshOverOverlayTest {
       "    s = socket.create_connection(('192.0.2.3', 8080), timeout=5); out.append(s.recv(64).decode()); s.close()",
       "print(' '.join(out))");
 
-  static String mac(String ip) {
-    String[] o = ip.split("\\.");
-    return String.format("02:42:%02x:%02x:%02x:%02x", Integer.parseInt(o[0]), Integer.parseInt(o[1]),
-        Integer.parseInt(o[2]), Integer.parseInt(o[3]));
-  }
 
   @Test
   void publishedPortOnOneHostReachesTasksOnTheOthers() throws Exception {
@@ -84,7 +79,7 @@ class MeshOverOverlayTest {
       for (int i = 0; i < 2; i++) {
         String ns = hosts.addNamespace("task" + i);
         planes.get(i).attach(new Sandbox("task" + i, NetnsRef.named(ns), "eth1", "172.18.0.2/16"),
-            List.of(new LocalEndpoint("task" + i, "ingress", "eth0", taskIp[i] + "/24", mac(taskIp[i]))));
+            List.of(new LocalEndpoint("task" + i, "ingress", "eth0", taskIp[i] + "/24", TestHosts.mac(taskIp[i]))));
         Process p = new ProcessBuilder("ip", "netns", "exec", ns, "python3", "-u", "-c", TASK_SERVER, "task-on-" + i)
             .redirectErrorStream(true).start();
         procs.add(p);
@@ -98,9 +93,9 @@ class MeshOverOverlayTest {
             continue;
           }
           String nodeIp = "10.255.0.1" + (j + 1);
-          planes.get(i).addRemote(new RemoteEndpoint("ingress", nodeIp, mac(nodeIp), "192.0.2." + (j + 1)));
+          planes.get(i).addRemote(new RemoteEndpoint("ingress", nodeIp, TestHosts.mac(nodeIp), "192.0.2." + (j + 1)));
           if (j < 2) {
-            planes.get(i).addRemote(new RemoteEndpoint("ingress", taskIp[j], mac(taskIp[j]), "192.0.2." + (j + 1)));
+            planes.get(i).addRemote(new RemoteEndpoint("ingress", taskIp[j], TestHosts.mac(taskIp[j]), "192.0.2." + (j + 1)));
           }
         }
       }
