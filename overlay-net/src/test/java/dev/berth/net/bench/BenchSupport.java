@@ -46,8 +46,17 @@ final class BenchSupport implements AutoCloseable {
     start = script.indexOf('\n', start) + 1;
     int end = script.indexOf("\nEOF\n", start);
     Files.writeString(work.resolve("rr.c"), script.substring(start, end + 1));
-    String bin = work.resolve("rr").toString();
-    TestHosts.check(TestHosts.run("cc", "-O2", "-o", bin, work.resolve("rr.c").toString()));
+    return compile(work, work.resolve("rr.c"));
+  }
+
+  /** Compiles a C tool into the work directory; returns the binary's path. */
+  String compile(Path source) throws IOException {
+    return compile(work, source);
+  }
+
+  private static String compile(Path work, Path source) throws IOException {
+    String bin = work.resolve(source.getFileName().toString().replace(".c", "")).toString();
+    TestHosts.check(TestHosts.run("cc", "-O2", "-o", bin, source.toString()));
     return bin;
   }
 

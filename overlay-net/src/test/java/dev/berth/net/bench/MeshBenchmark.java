@@ -24,7 +24,9 @@ import java.util.Map;
  * runs in a container on host B at 10.255.0.2; the client runs on host A. "direct" connects to
  * the task over the overlay; "mesh" connects to host A's published port, where the routing mesh
  * (its own JVM in host A's namespace, one event-loop thread as on a node) relays over the same
- * overlay by splice; "mesh-copy" is the same mesh copying through user space.
+ * overlay by splice; "mesh-copy" is the same mesh copying through user space; "c-splice" is
+ * overlay-net/bench/splice-relay.c, a minimal C relay (blocking splice, a process per direction,
+ * 1 MiB pipes): the ceiling any L4 proxy reaches on this machine.
  *
  * <p>Args: NET_BASELINE_SCRIPT [RUNS=3] [DURATION_S=5] [RR_N=20000]
  */
@@ -48,14 +50,17 @@ public final class MeshBenchmark {
         throw new IOException("no overlay connectivity " + hA + " -> " + taskIp);
       }
       bench.startServers(task);
-      // published ports on host A: splice 15201/17001, copy 25201/27001
+      // published ports on host A: splice 15201/17001, copy 25201/27001, C relay 35201/37001
+      String relay = bench.compile(Path.of("overlay-net/bench/splice-relay.c"));
       for (int target : new int[] {5201, 7001}) {
         mesh(bench, hA, 10000 + target, taskIp + ":" + target, true);
         mesh(bench, hA, 20000 + target, taskIp + ":" + target, false);
+        awaitReady(bench.process("ip", "netns", "exec", hA, relay, Integer.toString(30000 + target), taskIp,
+            Integer.toString(target), Integer.toString(1 << 20)), "C relay on " + (30000 + target));
       }
       Thread.sleep(500);
-      Map<String, Integer> offset = Map.of("direct", 0, "mesh", 10000, "mesh-copy", 20000);
-      List<String> paths = List.of("direct", "mesh", "mesh-copy");
+      Map<String, Integer> offset = Map.of("direct", 0, "mesh", 10000, "mesh-copy", 20000, "c-splice", 30000);
+      List<String> paths = List.of("direct", "mesh", "mesh-copy", "c-splice");
       for (int r = 1; r <= bench.runs; r++) {
         for (int streams : new int[] {1, 4}) {
           for (String p : paths) {
@@ -69,7 +74,7 @@ public final class MeshBenchmark {
       }
       Map<String, Double> med = bench.printMedians();
       System.out.println("\nratios (medians)");
-      for (String p : List.of("mesh", "mesh-copy")) {
+      for (String p : List.of("mesh", "mesh-copy", "c-splice")) {
         for (String t : List.of("tcp_P1", "tcp_P4")) {
           System.out.printf("%-9s %s throughput %s/direct %.2f%n", p, t, p, med.get(t + " " + p) / med.get(t + " direct"));
         }
@@ -101,13 +106,17 @@ public final class MeshBenchmark {
     Process p = bench.process("ip", "netns", "exec", host, java, "-XX:+UseSerialGC", "-Xmx128m",
         "-Dberth.mesh.splice=" + splice, "-cp", System.getProperty("java.class.path"), MeshHarness.class.getName(),
         Integer.toString(port), "task,nodeB," + target);
+    awaitReady(p, "mesh on " + host + ":" + port);
+  }
+
+  private static void awaitReady(Process p, String what) throws IOException {
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     StringBuilder seen = new StringBuilder();
     for (String line; (line = out.readLine()) != null && !line.equals("ready"); ) {
       seen.append(line).append('\n');
     }
     if (!p.isAlive()) {
-      throw new IOException("mesh on " + host + ":" + port + " did not start: " + seen);
+      throw new IOException(what + " did not start: " + seen);
     }
   }
 }

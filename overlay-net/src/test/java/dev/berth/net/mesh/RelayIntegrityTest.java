@@ -101,6 +101,7 @@ class RelayIntegrityTest {
     return (InetSocketAddress) ss.getLocalSocketAddress();
   }
 
+  /** Reads a PROXY v2 header (Netty's decoder) and returns the client address it carries. */
   static String proxySource(DataInputStream in) throws IOException {
     byte[] head = new byte[16];
     in.readFully(head);

@@ -2,10 +2,6 @@ package dev.berth.net.mesh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.haproxy.HAProxyMessage;
-import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,16 +42,7 @@ class RoutingMeshTest {
           OutputStream out = s.getOutputStream();
           String source = "";
           if (expectProxy) {
-            byte[] head = new byte[16];
-            in.readFully(head);
-            byte[] rest = new byte[((head[14] & 0xff) << 8) | (head[15] & 0xff)];
-            in.readFully(rest);
-            EmbeddedChannel dec = new EmbeddedChannel(new HAProxyMessageDecoder());
-            dec.writeInbound(Unpooled.wrappedBuffer(head, rest));
-            HAProxyMessage m = dec.readInbound();
-            source = " " + m.sourceAddress() + ":" + m.sourcePort();
-            m.release();
-            dec.finishAndReleaseAll();
+            source = " " + RelayIntegrityTest.proxySource(in);
           }
           out.write((name + source + "\n").getBytes(StandardCharsets.UTF_8));
           out.flush();
