@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -161,6 +162,53 @@ class RoutingMeshTest {
       s.getOutputStream().write("ping".getBytes(StandardCharsets.UTF_8));
       byte[] echo = s.getInputStream().readNBytes(4);
       assertThat(new String(echo, StandardCharsets.UTF_8)).isEqualTo("ping");
+    }
+  }
+
+  /**
+   * The client sends its whole request and half-closes while the backend's connect is still
+   * pending (its accept queue is full, so the mesh's SYN is dropped and retried a second later):
+   * Netty reads such a socket to its end even with auto-read off, and the mesh must keep those
+   * bytes and the FIN for the backend.
+   */
+  @Test
+  void requestAndFinSentBeforeTheBackendAcceptsAreDelivered() throws Exception {
+    ServerSocketChannel task = ServerSocketChannel.open();
+    closeables.add(task);
+    task.bind(new InetSocketAddress("127.0.0.2", 0), 1);
+    // backlog 1: two connections nobody accepts fill the queue
+    List<Integer> fillerPorts = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      Socket f = new Socket();
+      closeables.add(f);
+      f.connect(task.getLocalAddress(), 5000);
+      fillerPorts.add(f.getLocalPort());
+    }
+    BackendPool pool = new BackendPool();
+    pool.put(new Backend("t1", "nodeA", (InetSocketAddress) task.getLocalAddress(), true));
+    RoutingMesh m = mesh(pool, false);
+    try (Socket s = new Socket()) {
+      s.setSoTimeout(15000);
+      s.connect(m.localAddress());
+      s.getOutputStream().write("early request".getBytes(StandardCharsets.UTF_8));
+      s.shutdownOutput();
+      Thread.sleep(300);
+      // free the queue; the mesh's retried SYN comes in after the fillers
+      Socket backend = null;
+      for (int i = 0; i < 3 && backend == null; i++) {
+        Socket a = task.accept().socket();
+        closeables.add(a);
+        if (!fillerPorts.contains(a.getPort())) {
+          backend = a;
+        }
+      }
+      assertThat(backend).as("the mesh's connection reached the task").isNotNull();
+      backend.setSoTimeout(15000);
+      byte[] got = backend.getInputStream().readAllBytes();
+      assertThat(new String(got, StandardCharsets.UTF_8)).isEqualTo("early request");
+      backend.getOutputStream().write("answer".getBytes(StandardCharsets.UTF_8));
+      backend.close();
+      assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("answer");
     }
   }
 }
