@@ -20,9 +20,11 @@ import java.util.concurrent.atomic.LongAdder;
  * One direction of a relayed connection: what its channel receives goes to the peer channel,
  * either spliced in the kernel ({@link #splice}) or copied through user space.
  *
- * <p>Copy path: reads are written to the peer and flushed once per read batch; while the peer's
- * outbound buffer is over its high-water mark this channel stops reading (auto-read off) and
- * resumes when the peer drains, so a slow side never makes the mesh buffer without bound. Splice
+ * <p>Copy path: auto-read stays off and each read() fetches one buffer (Netty reads a single
+ * buffer per read() without auto-read), written and flushed at once, and the next read() is issued
+ * only while the peer's outbound buffer is under its high-water mark (else when it drains), so a
+ * slow side never makes the mesh buffer without bound. This measured several times faster than
+ * auto-read, which reads up to 16 buffers before one flush and overshoots the water mark. Splice
  * path: Netty's epoll splice moves bytes socket → pipe → socket and does the same flow control
  * itself (auto-read off while a splice-out is pending).
  *
@@ -94,13 +96,15 @@ final class Relay extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (peer == null || !wrote) {
+    if (peer == null || splicing) {
       return;
     }
-    wrote = false;
-    peer.flush();
-    if (!peer.isWritable()) {
-      ctx.channel().config().setAutoRead(false);
+    if (wrote) {
+      wrote = false;
+      peer.flush();
+    }
+    if (peer.isWritable()) {
+      ctx.read();
     }
   }
 
@@ -108,7 +112,7 @@ final class Relay extends ChannelInboundHandlerAdapter {
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     if (ctx.channel().isWritable() && peer != null && !splicing) {
-      peer.config().setAutoRead(true);
+      peer.read();
     }
   }
 

@@ -163,8 +163,14 @@ public final class RoutingMesh implements AutoCloseable {
       splicedConnections.increment();
     }
     backend.flush();
-    client.config().setAutoRead(true);
-    backend.config().setAutoRead(true);
+    if (transport.splice()) {
+      // Netty's splice does its own flow control by switching auto-read off and on
+      client.config().setAutoRead(true);
+      backend.config().setAutoRead(true);
+    } else {
+      client.read();
+      backend.read();
+    }
   }
 
   private static HAProxyMessage proxyHeader(Channel client) {
