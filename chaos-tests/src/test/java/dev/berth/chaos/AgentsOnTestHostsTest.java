@@ -3,15 +3,9 @@ package dev.berth.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.berth.api.v1.ContainerSpec;
 import dev.berth.api.v1.CreateServiceRequest;
-import dev.berth.api.v1.ListTasksRequest;
 import dev.berth.api.v1.NodeAvailability;
-import dev.berth.api.v1.ReplicatedService;
-import dev.berth.api.v1.ServiceSpec;
 import dev.berth.api.v1.Task;
-import dev.berth.api.v1.TaskSpec;
-import dev.berth.api.v1.TaskState;
 import dev.berth.api.v1.UpdateNodeRequest;
 import dev.berth.testkit.hosts.BusyboxImage;
 import dev.berth.testkit.hosts.HostAgent;
@@ -41,11 +35,7 @@ class AgentsOnTestHostsTest {
   void start() throws Exception {
     String reason = HostCluster.unsupportedReason();
     assumeTrue(reason == null, reason);
-    reason = BusyboxImage.unsupportedReason();
-    assumeTrue(reason == null, reason);
-    Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target", "host-clusters")).toAbsolutePath(), "agents");
-    Path image = BusyboxImage.build(Files.createDirectories(dir.resolve("image")));
-    cluster = HostCluster.start(dir, 1, 2, "native", image);
+    cluster = HostCluster.withBusybox("agents", 1, 2);
   }
 
   @AfterAll
@@ -55,13 +45,8 @@ class AgentsOnTestHostsTest {
     }
   }
 
-  private List<Task> running(String service) {
-    return cluster.api().listTasks(ListTasksRequest.newBuilder().setService(service).setDesiredRunning(true)
-        .addStates(TaskState.RUNNING).build()).getTasksList();
-  }
-
   private Map<String, Long> tasksPerNode(String service) {
-    return running(service).stream().collect(Collectors.groupingBy(Task::getNodeId, Collectors.counting()));
+    return cluster.runningTasks(service).stream().collect(Collectors.groupingBy(Task::getNodeId, Collectors.counting()));
   }
 
   private static String cmdline(long pid) {
@@ -79,10 +64,7 @@ class AgentsOnTestHostsTest {
     String idA = a.nodeId().orElseThrow();
     String idB = b.nodeId().orElseThrow();
     assertThat(idA).isNotEqualTo(idB);
-    cluster.api().createService(CreateServiceRequest.newBuilder().setSpec(ServiceSpec.newBuilder().setName("web")
-        .setReplicated(ReplicatedService.newBuilder().setReplicas(4))
-        .setTask(TaskSpec.newBuilder().setContainer(ContainerSpec.newBuilder().setImage(BusyboxImage.REFERENCE))))
-        .build());
+    cluster.api().createService(CreateServiceRequest.newBuilder().setSpec(BusyboxImage.service("web", 4)).build());
     HostCluster.await("4 running web tasks on both nodes", Duration.ofSeconds(120), () -> {
       Map<String, Long> perNode = tasksPerNode("web");
       return perNode.values().stream().mapToLong(Long::longValue).sum() == 4 && perNode.size() == 2;
@@ -116,7 +98,7 @@ class AgentsOnTestHostsTest {
     });
     cluster.awaitReadyNodes(2);
     HostCluster.await("the 4 tasks run again, the same ones", Duration.ofSeconds(60), () ->
-        running("web").size() == 4);
+        cluster.runningTasks("web").size() == 4);
     assertThat(a.nodeId()).contains(idA);
     NodeFootprint afterA = NodeFootprint.of(a);
     assertThat(afterA.initPids()).as("the same containers, the same processes: adopted, not restarted")

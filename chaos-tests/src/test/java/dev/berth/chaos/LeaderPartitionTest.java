@@ -4,16 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.berth.api.v1.ContainerSpec;
 import dev.berth.api.v1.CreateServiceRequest;
 import dev.berth.api.v1.GetClusterResponse;
 import dev.berth.api.v1.ListRequest;
 import dev.berth.api.v1.ListTasksRequest;
 import dev.berth.api.v1.ReadConsistency;
-import dev.berth.api.v1.ReplicatedService;
-import dev.berth.api.v1.ServiceSpec;
-import dev.berth.api.v1.TaskSpec;
-import dev.berth.api.v1.TaskState;
 import dev.berth.api.v1.WriteOptions;
 import dev.berth.testhosts.TestHosts;
 import dev.berth.testkit.hosts.BusyboxImage;
@@ -55,13 +50,8 @@ class LeaderPartitionTest {
   void start() throws Exception {
     String reason = HostCluster.unsupportedReason();
     assumeTrue(reason == null, reason);
-    reason = BusyboxImage.unsupportedReason();
-    assumeTrue(reason == null, reason);
     assumeTrue(Files.isExecutable(Path.of("/usr/sbin/iptables")), "iptables missing (apt-get install iptables)");
-    Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target", "host-clusters")).toAbsolutePath(),
-        "partition");
-    Path image = BusyboxImage.build(Files.createDirectories(dir.resolve("image")));
-    cluster = HostCluster.start(dir, 3, 2, "native", image);
+    cluster = HostCluster.withBusybox("partition", 3, 2);
   }
 
   @AfterAll
@@ -73,9 +63,7 @@ class LeaderPartitionTest {
 
   private static CreateServiceRequest create(String name, long replicas) {
     return CreateServiceRequest.newBuilder().setWrite(WriteOptions.newBuilder().setRequestId("req-" + name))
-        .setSpec(ServiceSpec.newBuilder().setName(name).setReplicated(ReplicatedService.newBuilder().setReplicas(replicas))
-            .setTask(TaskSpec.newBuilder().setContainer(ContainerSpec.newBuilder().setImage(BusyboxImage.REFERENCE))))
-        .build();
+        .setSpec(BusyboxImage.service(name, replicas)).build();
   }
 
   private static Set<String> services(HostManager m) {
@@ -84,8 +72,7 @@ class LeaderPartitionTest {
   }
 
   private long runningWebTasks() {
-    return cluster.api().listTasks(ListTasksRequest.newBuilder().setService("web").setDesiredRunning(true)
-        .addStates(TaskState.RUNNING).build()).getTasksCount();
+    return cluster.runningTasks("web").size();
   }
 
   private long desiredWebTasks() {

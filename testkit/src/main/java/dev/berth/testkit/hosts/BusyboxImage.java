@@ -1,5 +1,9 @@
 package dev.berth.testkit.hosts;
 
+import dev.berth.api.v1.ContainerSpec;
+import dev.berth.api.v1.ReplicatedService;
+import dev.berth.api.v1.ServiceSpec;
+import dev.berth.api.v1.TaskSpec;
 import dev.berth.testhosts.TestHosts;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,6 +29,12 @@ public final class BusyboxImage {
       "httpd", "wget", "ip", "nslookup");
 
   private BusyboxImage() {
+  }
+
+  /** A replicated service of this image (an httpd on port 80 per task). */
+  public static ServiceSpec service(String name, long replicas) {
+    return ServiceSpec.newBuilder().setName(name).setReplicated(ReplicatedService.newBuilder().setReplicas(replicas))
+        .setTask(TaskSpec.newBuilder().setContainer(ContainerSpec.newBuilder().setImage(REFERENCE))).build();
   }
 
   /** Why this machine cannot build the image, or null. */

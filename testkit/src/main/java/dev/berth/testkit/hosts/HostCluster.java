@@ -6,6 +6,9 @@ import dev.berth.api.v1.GetClusterResponse;
 import dev.berth.api.v1.GetJoinTokensRequest;
 import dev.berth.api.v1.JoinTokens;
 import dev.berth.api.v1.ListRequest;
+import dev.berth.api.v1.ListTasksRequest;
+import dev.berth.api.v1.Task;
+import dev.berth.api.v1.TaskState;
 import dev.berth.api.v1.Node;
 import dev.berth.api.v1.NodeState;
 import dev.berth.api.v1.ReadConsistency;
@@ -47,13 +50,24 @@ public final class HostCluster implements AutoCloseable {
   private JoinTokens tokens;
   private boolean closed;
 
-  /** Why this machine cannot run it (not root, no netns, no nsenter), or null. */
+  /** Why this machine cannot run it with real containers (not root, no netns, nsenter, umoci...), or null. */
   public static String unsupportedReason() {
     String r = TestHosts.unsupportedReason();
     if (r == null && !Files.isExecutable(Path.of("/usr/bin/nsenter"))) {
       r = "nsenter (util-linux) missing";
     }
-    return r;
+    return r != null ? r : BusyboxImage.unsupportedReason();
+  }
+
+  /**
+   * A cluster under {@code target/host-clusters/<name>...} whose agents run real containers and
+   * have {@link BusyboxImage} imported.
+   */
+  public static HostCluster withBusybox(String name, int managerCount, int agentCount) throws IOException {
+    Path dir = Files.createTempDirectory(
+        Files.createDirectories(Path.of("target", "host-clusters")).toAbsolutePath(), name);
+    Path image = BusyboxImage.build(Files.createDirectories(dir.resolve("image")));
+    return start(dir, managerCount, agentCount, "native", image);
   }
 
   private HostCluster(Path dir) throws IOException {
@@ -142,6 +156,12 @@ public final class HostCluster implements AutoCloseable {
 
   public TestHosts hosts() {
     return hosts;
+  }
+
+  /** The tasks of {@code service} the managers want running and that run (linearizable read). */
+  public List<Task> runningTasks(String service) {
+    return api().listTasks(ListTasksRequest.newBuilder().setService(service).setDesiredRunning(true)
+        .addStates(TaskState.RUNNING).build()).getTasksList();
   }
 
   /** The current leader as some reachable manager reports it (excluding {@code except}). */
