@@ -1,6 +1,6 @@
 package dev.berth.net.bench;
 
-import dev.berth.net.TestHosts;
+import dev.berth.testhosts.TestHosts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
