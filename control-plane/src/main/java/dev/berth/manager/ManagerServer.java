@@ -19,6 +19,7 @@ import dev.berth.internal.v1.SetManager;
 import dev.berth.manager.api.ClusterApi;
 import dev.berth.manager.api.JoinTokenKeeper;
 import dev.berth.manager.api.ManagerApi;
+import dev.berth.manager.api.ManagerMembership;
 import dev.berth.manager.api.RaftView;
 import dev.berth.manager.api.WatchHandler;
 import dev.berth.manager.metrics.ManagerMetrics;
@@ -248,8 +249,11 @@ public final class ManagerServer implements AutoCloseable {
   private void startGrpc() throws IOException {
     WatchHandler watches = new WatchHandler(store.changes(), watchPool, config.watchProgressMs());
     RaftView view = new View();
-    ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches);
-    ManagerApi managerApi = new ManagerApi(store, raft, view, () -> Optional.ofNullable(tokens), clock);
+    ManagerMembership membership = new ManagerMembership(raft, view, clock);
+    ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches,
+        membership);
+    ManagerApi managerApi = new ManagerApi(store, raft, view, () -> Optional.ofNullable(tokens), clock,
+        membership);
     NettyServerBuilder b = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listenHost(), config.apiPort()))
         // Above the spec limit, so an oversized spec gets the validator's clear error.
