@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,18 +24,14 @@ import org.junit.jupiter.api.Test;
  * lists only itself as manager, and a new manager can join it.
  */
 class ForceNewClusterTest {
-  private ManagerTrio trio;
-
-  @AfterEach
-  void stop() throws InterruptedException {
-    if (trio != null) {
-      trio.close();
+  @Test
+  void aLoneSurvivorRecoversEveryAcknowledgedWriteAndTakesNewManagers() throws Exception {
+    try (ManagerTrio trio = ManagerTrio.start("force")) {
+      recoverLoneSurvivor(trio);
     }
   }
 
-  @Test
-  void aLoneSurvivorRecoversEveryAcknowledgedWriteAndTakesNewManagers() throws Exception {
-    trio = ManagerTrio.start("force");
+  private static void recoverLoneSurvivor(ManagerTrio trio) throws Exception {
     ManagerProcess leader = trio.leader();
     List<String> acknowledged = new ArrayList<>();
     for (int i = 0; i < 8; i++) {

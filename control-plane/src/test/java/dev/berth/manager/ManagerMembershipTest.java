@@ -1,7 +1,7 @@
 package dev.berth.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static dev.berth.manager.ManagerTrio.expect;
 import static org.awaitility.Awaitility.await;
 
 import dev.berth.api.v1.GetClusterResponse;
@@ -13,12 +13,10 @@ import dev.berth.api.v1.NodeRole;
 import dev.berth.api.v1.RemoveNodeRequest;
 import dev.berth.api.v1.UpdateNodeRequest;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -31,18 +29,14 @@ import picocli.CommandLine;
  * requests sent to a follower are carried out by the leader. Writes keep working throughout and {@code node ls} agrees with the Raft group.
  */
 class ManagerMembershipTest {
-  private ManagerTrio trio;
-
-  @AfterEach
-  void stop() throws InterruptedException {
-    if (trio != null) {
-      trio.close();
+  @Test
+  void rmDemoteAndLeaveChangeTheRaftGroupAndGuardTheQuorum() throws Exception {
+    try (ManagerTrio trio = ManagerTrio.start("membership")) {
+      changeMembership(trio);
     }
   }
 
-  @Test
-  void rmDemoteAndLeaveChangeTheRaftGroupAndGuardTheQuorum() throws Exception {
-    trio = ManagerTrio.start("membership");
+  private static void changeMembership(ManagerTrio trio) throws Exception {
     ManagerProcess fourth = trio.add();
     trio.join(fourth, trio.managers.get(0));
     trio.awaitManagers(4);
@@ -126,12 +120,5 @@ class ManagerMembershipTest {
 
   private static Node node(ManagerProcess m, String id) {
     return m.api().getNode(GetRequest.newBuilder().setId(id).build()).getNode();
-  }
-
-  private static void expect(Runnable call, Status.Code code, String message) {
-    assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-      assertThat(e.getStatus().getCode()).isEqualTo(code);
-      assertThat(e.getStatus().getDescription()).contains(message);
-    });
   }
 }

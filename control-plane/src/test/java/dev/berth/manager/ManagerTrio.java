@@ -1,5 +1,7 @@
 package dev.berth.manager;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.berth.api.v1.ContainerSpec;
@@ -13,6 +15,7 @@ import dev.berth.api.v1.ReplicatedService;
 import dev.berth.api.v1.ServiceSpec;
 import dev.berth.api.v1.TaskSpec;
 import dev.berth.api.v1.WriteOptions;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,6 +117,14 @@ public final class ManagerTrio implements AutoCloseable {
             .setReplicated(ReplicatedService.newBuilder().setReplicas(1))
             .setTask(TaskSpec.newBuilder().setContainer(ContainerSpec.newBuilder().setImage("busybox:1.36"))))
         .build();
+  }
+
+  /** Asserts that {@code call} fails with {@code code} and a description containing {@code message}. */
+  public static void expect(Runnable call, Status.Code code, String message) {
+    assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+      assertThat(e.getStatus().getCode()).isEqualTo(code);
+      assertThat(e.getStatus().getDescription()).contains(message);
+    });
   }
 
   @Override
