@@ -139,15 +139,18 @@ public final class ManagerCommand {
     @CommandLine.Mixin ServeOptions opts;
 
     @Option(names = "--force-new-cluster",
-        description = "Recover a lone survivor: a new one-manager Raft group from this state dir")
+        description = "Recover a lone survivor whose fellow managers are gone for good: restart it from this "
+            + "state dir (its log and snapshots) as the only member of its Raft group")
     boolean forceNewCluster;
 
     @Override
     public Integer call() throws Exception {
       ManagerServer server = withLeaderServices(new ManagerServer(opts.config(), Clock.systemUTC()));
       if (forceNewCluster) {
-        System.err.println("error: --force-new-cluster is not implemented yet");
-        return 1;
+        server.forceNewCluster().start();
+        System.out.println("Forced a new one-manager cluster from " + opts.stateDir + "; this manager: "
+            + server.nodeId() + ". Other managers are no longer members; add new ones with `berth manager join`.");
+        return await(server);
       }
       server.init();
       server.start();

@@ -19,12 +19,14 @@ import dev.berth.internal.v1.SetManager;
 import dev.berth.manager.api.ClusterApi;
 import dev.berth.manager.api.JoinTokenKeeper;
 import dev.berth.manager.api.ManagerApi;
+import dev.berth.manager.api.ManagerMembership;
 import dev.berth.manager.api.RaftView;
 import dev.berth.manager.api.WatchHandler;
 import dev.berth.manager.metrics.ManagerMetrics;
 import dev.berth.manager.raft.BerthStateMachine;
 import dev.berth.manager.raft.RaftNode;
 import dev.berth.manager.raft.RaftSettings;
+import dev.berth.manager.raft.SoleSurvivor;
 import dev.berth.manager.store.ClusterStore;
 import dev.berth.manager.store.Ids;
 import dev.berth.manager.store.Proposer;
@@ -91,6 +93,7 @@ public final class ManagerServer implements AutoCloseable {
   private Server grpc;
   private int metricsPort = -1;
   private boolean recover;
+  private boolean forceNewCluster;
   private List<RaftPeer> initialPeers = List.of();
 
   public ManagerServer(ManagerConfig config, Clock clock) {
@@ -157,6 +160,20 @@ public final class ManagerServer implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Restarts a lone survivor as a one-manager cluster from its state dir: same group id, its
+   * own log and snapshots (see {@link SoleSurvivor}); once it leads, the other managers'
+   * records are dropped through the log. Only for managers that are gone for good.
+   */
+  public ManagerServer forceNewCluster() throws IOException {
+    recover();
+    if (!recover) {
+      throw new IOException("state dir " + stateDir.path() + " holds no Raft storage to recover from");
+    }
+    forceNewCluster = true;
+    return this;
+  }
+
   private String apiAddr(int port) {
     return config.advertiseHost() + ":" + port;
   }
@@ -192,9 +209,12 @@ public final class ManagerServer implements AutoCloseable {
       List<RaftPeer> peers = fresh
           ? List.of(RaftPeer.newBuilder().setId(identity.nodeId()).setAddress(identity.raftAddr()).build())
           : initialPeers;
+      RaftGroupId groupId = RaftGroupId.valueOf(UUID.fromString(identity.groupId()));
+      if (forceNewCluster) {
+        SoleSurvivor.seed(identity.nodeId(), groupId, settings, identity.raftAddr());
+      }
       BerthStateMachine sm = new BerthStateMachine(store, metrics.applyNanos(), leaderListener());
-      raft = new RaftNode(identity.nodeId(), RaftGroupId.valueOf(UUID.fromString(identity.groupId())),
-          peers, settings, sm, recover);
+      raft = new RaftNode(identity.nodeId(), groupId, peers, settings, sm, recover);
       raft.start();
       startGrpc();
       if (!recover) {
@@ -208,6 +228,9 @@ public final class ManagerServer implements AutoCloseable {
       }
       if (fresh) {
         bootstrap();
+      }
+      if (forceNewCluster) {
+        dropFormerManagers();
       }
       LOG.info("manager {} serving API on {}, Raft on {}, metrics on {}", identity.nodeId(),
           identity.apiAddr(), identity.raftAddr(), metricsPort);
@@ -226,8 +249,11 @@ public final class ManagerServer implements AutoCloseable {
   private void startGrpc() throws IOException {
     WatchHandler watches = new WatchHandler(store.changes(), watchPool, config.watchProgressMs());
     RaftView view = new View();
-    ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches);
-    ManagerApi managerApi = new ManagerApi(store, raft, view, () -> Optional.ofNullable(tokens), clock);
+    ManagerMembership membership = new ManagerMembership(raft, view, clock);
+    ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches,
+        membership);
+    ManagerApi managerApi = new ManagerApi(store, raft, view, () -> Optional.ofNullable(tokens), clock,
+        membership);
     NettyServerBuilder b = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listenHost(), config.apiPort()))
         // Above the spec limit, so an oversized spec gets the validator's clear error.
@@ -255,13 +281,7 @@ public final class ManagerServer implements AutoCloseable {
 
   /** First entry of a new cluster: the cluster object and this manager's node. */
   private void bootstrap() throws IOException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!raft.isLeaderReady()) {
-      if (System.nanoTime() > deadline) {
-        throw new IOException("single-manager cluster elected no leader within 60 s");
-      }
-      sleep(20);
-    }
+    awaitLeaderReady();
     String clusterId = Ids.newId();
     Cluster cluster = Cluster.newBuilder().setMeta(Meta.newBuilder().setId(clusterId)).setName("berth")
         .setCaDigest(caPlaceholder(clusterId))
@@ -275,6 +295,37 @@ public final class ManagerServer implements AutoCloseable {
     if (!r.getCode().equals("OK")) {
       throw new IOException("bootstrap failed: " + r.getCode() + ": " + r.getMessage());
     }
+  }
+
+  private void awaitLeaderReady() throws IOException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!raft.isLeaderReady()) {
+      if (System.nanoTime() > deadline) {
+        throw new IOException("single-manager cluster elected no leader within 60 s");
+      }
+      sleep(20);
+    }
+  }
+
+  /** After a forced recovery: the other managers are no longer members, so not managers. */
+  private void dropFormerManagers() throws IOException {
+    awaitLeaderReady();
+    String self = identity.nodeId();
+    List<String> former = store.read(v -> v.nodes().stream()
+        .filter(n -> n.hasManagerStatus() && !n.getMeta().getId().equals(self))
+        .map(n -> n.getMeta().getId()).sorted().toList());
+    if (former.isEmpty()) {
+      return;
+    }
+    LogEntry.Builder entry = LogEntry.newBuilder()
+        .setRequestId("force-new-cluster-" + self + "-" + raft.term()).setTimestampMs(clock.millis());
+    former.forEach(id -> entry.addCommands(Command.newBuilder()
+        .setSetManager(SetManager.newBuilder().setNodeId(id).setRemove(true))));
+    ApplyResult r = propose(entry.build());
+    if (!r.getCode().equals("OK")) {
+      throw new IOException("dropping former managers failed: " + r.getCode() + ": " + r.getMessage());
+    }
+    LOG.warn("forced a new one-manager cluster; former managers {} are workers now", former);
   }
 
   /** Commands registering a manager's node object and its Raft identity. */

@@ -98,6 +98,14 @@ public final class ManagerProcess implements AutoCloseable {
     return process != null && process.isAlive();
   }
 
+  /** Sends a signal ("STOP" pauses the process, "CONT" resumes it). */
+  public void signal(String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IOException("kill -" + name + " " + process.pid() + " failed");
+    }
+  }
+
   /** kill -9. */
   public void kill() throws InterruptedException {
     if (process != null) {

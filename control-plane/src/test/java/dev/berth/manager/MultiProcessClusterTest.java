@@ -1,12 +1,11 @@
 package dev.berth.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static dev.berth.manager.ManagerTrio.expect;
 import static org.awaitility.Awaitility.await;
 
 import dev.berth.api.v1.ContainerSpec;
 import dev.berth.api.v1.CreateServiceRequest;
-import dev.berth.api.v1.GetClusterRequest;
 import dev.berth.api.v1.GetClusterResponse;
 import dev.berth.api.v1.GetJoinTokensRequest;
 import dev.berth.api.v1.GetRequest;
@@ -19,7 +18,6 @@ import dev.berth.api.v1.TaskSpec;
 import dev.berth.api.v1.UpdateServiceRequest;
 import dev.berth.api.v1.WriteOptions;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,7 +62,7 @@ class MultiProcessClusterTest {
     }
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() ->
         managers.stream().allMatch(m -> {
-          GetClusterResponse c = cluster(m);
+          GetClusterResponse c = ManagerTrio.cluster(m);
           return c != null && c.getManagersCount() == 3 && !c.getLeaderAddr().isEmpty()
               && c.getManagersList().stream().allMatch(x -> !x.getAddr().isEmpty());
         }));
@@ -74,14 +72,6 @@ class MultiProcessClusterTest {
   void stopCluster() throws InterruptedException {
     for (ManagerProcess m : managers) {
       m.close();
-    }
-  }
-
-  private static GetClusterResponse cluster(ManagerProcess m) {
-    try {
-      return m.api().getCluster(GetClusterRequest.newBuilder().setConsistency(ReadConsistency.STALE).build());
-    } catch (StatusRuntimeException e) {
-      return null;
     }
   }
 
@@ -98,7 +88,7 @@ class MultiProcessClusterTest {
   }
 
   private ManagerProcess leader() {
-    String addr = managers.stream().filter(ManagerProcess::alive).map(MultiProcessClusterTest::cluster)
+    String addr = managers.stream().filter(ManagerProcess::alive).map(ManagerTrio::cluster)
         .filter(c -> c != null && !c.getLeaderAddr().isEmpty()).map(GetClusterResponse::getLeaderAddr)
         .findFirst().orElseThrow();
     return managers.stream().filter(m -> m.addr().equals(addr)).findFirst().orElseThrow();
@@ -112,7 +102,7 @@ class MultiProcessClusterTest {
   private void assertSameState() {
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).until(() -> {
       List<GetClusterResponse> all = managers.stream().filter(ManagerProcess::alive)
-          .map(MultiProcessClusterTest::cluster).collect(Collectors.toList());
+          .map(ManagerTrio::cluster).collect(Collectors.toList());
       return all.stream().allMatch(c -> c != null)
           && all.stream().map(GetClusterResponse::getStateDigest).distinct().count() == 1
           && all.stream().map(GetClusterResponse::getAppliedIndex).distinct().count() == 1;
@@ -141,7 +131,7 @@ class MultiProcessClusterTest {
   @Order(2)
   void badInputIsRejectedNamingTheFieldAndChangesNothing() {
     ManagerProcess m = aFollower();
-    String before = cluster(leader()).getStateDigest();
+    String before = ManagerTrio.cluster(leader()).getStateDigest();
     expect(() -> m.api().createService(create("neg", -1, "r-neg")), Status.Code.INVALID_ARGUMENT,
         "spec.replicated.replicas: must be >= 0");
     expect(() -> m.api().createService(CreateServiceRequest.newBuilder()
@@ -167,13 +157,6 @@ class MultiProcessClusterTest {
         .getSpec().getReplicated().getReplicas()).isEqualTo(2);
     assertThat(before).isNotEmpty();
     assertSameState();
-  }
-
-  private static void expect(Runnable call, Status.Code code, String message) {
-    assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-      assertThat(e.getStatus().getCode()).isEqualTo(code);
-      assertThat(e.getStatus().getDescription()).contains(message);
-    });
   }
 
   @Test

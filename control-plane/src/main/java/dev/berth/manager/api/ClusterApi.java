@@ -12,7 +12,9 @@ import dev.berth.internal.v1.RemoveService;
 import dev.berth.internal.v1.RotateToken;
 import dev.berth.internal.v1.UpdateNode;
 import dev.berth.internal.v1.UpdateService;
+import dev.berth.api.v1.NodeRole;
 import dev.berth.manager.store.ApplyException;
+import io.grpc.Status;
 import dev.berth.manager.store.ClusterStore;
 import dev.berth.manager.store.Ids;
 import dev.berth.manager.store.Proposer;
@@ -48,9 +50,13 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   private final Supplier<Optional<JoinTokenKeeper>> tokens;
   private final Clock clock;
   private final WatchHandler watches;
+  private final ManagerMembership membership;
 
+  /** @param membership changes the Raft group when a manager is demoted or force-removed */
   public ClusterApi(ClusterStore store, Proposer proposer, RaftView raft,
-      Supplier<Optional<JoinTokenKeeper>> tokens, Clock clock, WatchHandler watches) {
+      Supplier<Optional<JoinTokenKeeper>> tokens, Clock clock, WatchHandler watches,
+      ManagerMembership membership) {
+    this.membership = membership;
     this.store = store;
     this.proposer = proposer;
     this.raft = raft;
@@ -292,7 +298,21 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   public void updateNode(UpdateNodeRequest req, StreamObserver<NodeResponse> obs) {
     run(obs, () -> {
       String id = nodeId(req.getNode());
-      UpdateNode.Builder u = UpdateNode.newBuilder().setId(id).setIfVersion(req.getIfVersion())
+      long ifVersion = req.getIfVersion();
+      if (req.hasDesiredRole() && req.getDesiredRole() == NodeRole.WORKER && membership.isMember(id)) {
+        // Demote (as Swarm): leave the Raft group first, refusing to break quorum, on the
+        // leader. The version is checked before, as the membership change itself bumps it.
+        membership.handOverIfLeading(id);
+        if (!proposer.isLeader()) {
+          return membership.atLeader(ch -> ClusterServiceGrpc.newBlockingStub(ch)
+              .withDeadlineAfter(TIMEOUT_MS * 3, TimeUnit.MILLISECONDS).updateNode(req));
+        }
+        store.read(v -> v.node(id)).ifPresent(n ->
+            ApplyException.checkVersion("node " + id, req.getIfVersion(), n.getMeta().getVersion()));
+        membership.removeHere(id, false, "demoting");
+        ifVersion = 0;
+      }
+      UpdateNode.Builder u = UpdateNode.newBuilder().setId(id).setIfVersion(ifVersion)
           .putAllLabelAdd(req.getLabelAddMap()).addAllLabelRm(req.getLabelRmList());
       if (req.hasAvailability()) {
         u.setAvailability(req.getAvailability());
@@ -310,8 +330,21 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   @Override
   public void removeNode(RemoveNodeRequest req, StreamObserver<RemoveResponse> obs) {
     run(obs, () -> {
+      String id = nodeId(req.getNode());
+      if (membership.isMember(id)) {
+        if (!req.getForce()) {
+          throw Status.FAILED_PRECONDITION.withDescription("node " + id + " is a manager: demote it first"
+              + " (berth node demote " + req.getNode() + "), or use --force").asRuntimeException();
+        }
+        membership.handOverIfLeading(id);
+        if (!proposer.isLeader()) {
+          return membership.atLeader(ch -> ClusterServiceGrpc.newBlockingStub(ch)
+              .withDeadlineAfter(TIMEOUT_MS * 3, TimeUnit.MILLISECONDS).removeNode(req));
+        }
+        membership.removeHere(id, true, "removing");
+      }
       ApplyResult r = write(req.getWrite(), Command.newBuilder().setRemoveNode(
-          RemoveNode.newBuilder().setId(nodeId(req.getNode())).setForce(req.getForce())).build());
+          RemoveNode.newBuilder().setId(id).setForce(req.getForce())).build());
       return RemoveResponse.newBuilder().setIndex(r.getIndex()).build();
     });
   }

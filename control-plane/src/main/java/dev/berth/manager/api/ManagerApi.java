@@ -12,13 +12,13 @@ import dev.berth.api.v1.RaftPeer;
 import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.Command;
 import dev.berth.internal.v1.LogEntry;
-import dev.berth.internal.v1.SetManager;
 import dev.berth.manager.ManagerServer;
 import dev.berth.manager.raft.RaftNode;
 import dev.berth.manager.store.ClusterStore;
 import dev.berth.manager.store.Ids;
 import dev.berth.manager.store.StoreView;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +26,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * root secret (the joiner needs the group id to start its Raft server), and then, in the
  * background, adds the peer through a Raft configuration change (retried until the new
  * server is up and caught up, bounded) and records it on its node object. LeaveManager
- * refuses, unless forced, a removal after which the reachable managers would not form a
- * majority of the new configuration.
+ * (on the leader) removes a manager through {@link ManagerMembership}, which refuses, unless
+ * forced, a removal that breaks quorum.
  *
  * <p>Thread model: gRPC executor; membership work runs on a background thread.
  */
@@ -50,10 +49,12 @@ public final class ManagerApi extends ManagerServiceGrpc.ManagerServiceImplBase 
   private final RaftView view;
   private final Supplier<Optional<JoinTokenKeeper>> tokens;
   private final java.time.Clock clock;
+  private final ManagerMembership membership;
 
   public ManagerApi(ClusterStore store, RaftNode raft, RaftView view,
-      Supplier<Optional<JoinTokenKeeper>> tokens, java.time.Clock clock) {
+      Supplier<Optional<JoinTokenKeeper>> tokens, java.time.Clock clock, ManagerMembership membership) {
     this.clock = clock;
+    this.membership = membership;
     this.store = store;
     this.raft = raft;
     this.view = view;
@@ -136,67 +137,14 @@ public final class ManagerApi extends ManagerServiceGrpc.ManagerServiceImplBase 
   @Override
   public void leaveManager(LeaveManagerRequest req, StreamObserver<LeaveManagerResponse> obs) {
     try {
-      if (!raft.isLeader()) {
-        obs.onError(Status.FAILED_PRECONDITION.withDescription("not the leader; ask the leader at "
-            + view.leaderAddr()).asRuntimeException());
-        return;
-      }
-      List<org.apache.ratis.protocol.RaftPeer> peers = new ArrayList<>(raft.peers());
-      boolean member = peers.removeIf(p -> p.getId().toString().equals(req.getNodeId()));
-      if (!member) {
-        obs.onError(Errors.notFound("node_id: " + req.getNodeId() + " is not a manager"));
-        return;
-      }
-      if (peers.isEmpty()) {
-        obs.onError(Status.FAILED_PRECONDITION.withDescription(
-            "node_id: " + req.getNodeId() + " is the last manager").asRuntimeException());
-        return;
-      }
-      long reachable = reachableExcept(req.getNodeId());
-      long majority = peers.size() / 2 + 1;
-      if (reachable < majority && !req.getForce()) {
-        obs.onError(Status.FAILED_PRECONDITION.withDescription("removing " + req.getNodeId()
-            + " would leave " + reachable + " reachable of " + peers.size()
-            + " managers, below the quorum of " + majority + "; use --force to do it anyway")
-            .asRuntimeException());
-        return;
-      }
-      var reply = raft.client().admin().setConfiguration(peers);
-      if (!reply.isSuccess()) {
-        obs.onError(Errors.unavailable(reply.getException(), view.leaderAddr()));
-        return;
-      }
-      raft.propose(LogEntry.newBuilder().setRequestId("leave-" + req.getNodeId() + "-" + reply.getLogIndex())
-          .setTimestampMs(clock.millis())
-          .addCommands(Command.newBuilder().setSetManager(
-              SetManager.newBuilder().setNodeId(req.getNodeId()).setRemove(true))).build())
-          .get(30, TimeUnit.SECONDS);
+      List<org.apache.ratis.protocol.RaftPeer> peers = membership.removeHere(req.getNodeId(), req.getForce(),
+          "removing");
       LeaveManagerResponse.Builder b = LeaveManagerResponse.newBuilder();
       peers.forEach(p -> b.addPeers(toApi(p)));
       obs.onNext(b.build());
       obs.onCompleted();
-    } catch (Exception e) {
-      obs.onError(Errors.unavailable(e, view.leaderAddr()));
+    } catch (StatusRuntimeException e) {
+      obs.onError(e);
     }
-  }
-
-  /**
-   * Managers other than {@code leaving} the leader heard from recently (itself included).
-   * "Recently" is one minimum election timeout: a live follower answers every heartbeat
-   * (sent more often than that). A wider window counted a follower killed seconds ago as
-   * reachable, and the leave then wedged the group in a joint configuration it could not
-   * commit (the leader lost its lease and no one could be elected).
-   */
-  private long reachableExcept(String leaving) {
-    var info = raft.division().getInfo().getRoleInfoProto();
-    long timeoutMs = raft.settings().electionMin().toMillis();
-    long count = raft.id().toString().equals(leaving) ? 0 : 1;
-    for (ServerRpcProto f : info.getLeaderInfo().getFollowerInfoList()) {
-      String id = f.getId().getId().toStringUtf8();
-      if (!id.equals(leaving) && f.getLastRpcElapsedTimeMs() < timeoutMs) {
-        count++;
-      }
-    }
-    return count;
   }
 }

@@ -36,4 +36,12 @@ public final class ApplyException extends RuntimeException {
   public static ApplyException denied(String message) {
     return new ApplyException("PERMISSION_DENIED", message);
   }
+
+  /** Compare-and-set: {@code ifVersion} 0 means unconditional. */
+  public static void checkVersion(String what, long ifVersion, long actual) {
+    if (ifVersion != 0 && ifVersion != actual) {
+      throw precondition("if_version: " + what + " is at version " + actual
+          + ", not " + ifVersion + " (it changed since you read it)");
+    }
+  }
 }

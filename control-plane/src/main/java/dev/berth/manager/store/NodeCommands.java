@@ -47,7 +47,7 @@ final class NodeCommands {
 
   static void update(ApplyContext ctx, UpdateNode cmd) {
     Node n = find(ctx, cmd.getId());
-    ServiceCommands.checkVersion("node " + cmd.getId(), cmd.getIfVersion(), n.getMeta().getVersion());
+    ApplyException.checkVersion("node " + cmd.getId(), cmd.getIfVersion(), n.getMeta().getVersion());
     NodeSpec.Builder spec = n.getSpec().toBuilder();
     if (cmd.hasAvailability()) {
       spec.setAvailability(cmd.getAvailability());

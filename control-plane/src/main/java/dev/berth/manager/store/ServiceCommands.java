@@ -22,13 +22,6 @@ final class ServiceCommands {
         .orElseThrow(() -> ApplyException.notFound("service \"" + idOrName + "\" not found"));
   }
 
-  static void checkVersion(String what, long ifVersion, long actual) {
-    if (ifVersion != 0 && ifVersion != actual) {
-      throw ApplyException.precondition("if_version: " + what + " is at version " + actual
-          + ", not " + ifVersion + " (it changed since you read it)");
-    }
-  }
-
   static void create(ApplyContext ctx, CreateService cmd) {
     ClusterCommands.requireId("id", cmd.getId());
     ServiceSpec spec = cmd.getSpec();
@@ -57,7 +50,7 @@ final class ServiceCommands {
 
   static void update(ApplyContext ctx, UpdateService cmd) {
     Service s = find(ctx, cmd.getId());
-    checkVersion("service \"" + s.getSpec().getName() + "\"", cmd.getIfVersion(),
+    ApplyException.checkVersion("service \"" + s.getSpec().getName() + "\"", cmd.getIfVersion(),
         s.getMeta().getVersion());
     ServiceSpec next;
     if (cmd.getRollback()) {
@@ -98,7 +91,7 @@ final class ServiceCommands {
    */
   static void remove(ApplyContext ctx, RemoveService cmd) {
     Service s = find(ctx, cmd.getId());
-    checkVersion("service \"" + s.getSpec().getName() + "\"", cmd.getIfVersion(),
+    ApplyException.checkVersion("service \"" + s.getSpec().getName() + "\"", cmd.getIfVersion(),
         s.getMeta().getVersion());
     List<Task> tasks = new ArrayList<>(ctx.state.tasksOfService(s.getMeta().getId()));
     tasks.sort(Comparator.comparing(t -> t.getMeta().getId()));
