@@ -78,6 +78,7 @@ public final class ManagerServer implements AutoCloseable {
   private final ClusterStore store = new ClusterStore();
   private final ManagerMetrics metrics = new ManagerMetrics();
   private final List<BindableService> extraServices = new ArrayList<>();
+  private volatile dev.berth.manager.api.AgentStreams agentStreams;
   private final List<LongConsumer> leaderStart = new CopyOnWriteArrayList<>();
   private final List<Runnable> leaderStop = new CopyOnWriteArrayList<>();
   private final ExecutorService watchPool = Executors.newCachedThreadPool(r -> {
@@ -102,6 +103,12 @@ public final class ManagerServer implements AutoCloseable {
   // ---------------------------------------------------------------- configuration
 
   /** Adds a gRPC service served on the API port (e.g. the agent dispatcher). Before start. */
+  /** Where the public API's logs and exec go (the dispatcher's, installed with it). */
+  public ManagerServer agentStreams(dev.berth.manager.api.AgentStreams streams) {
+    this.agentStreams = streams;
+    return this;
+  }
+
   public ManagerServer addService(BindableService service) {
     extraServices.add(service);
     return this;
@@ -226,7 +233,8 @@ public final class ManagerServer implements AutoCloseable {
   private void startGrpc() throws IOException {
     WatchHandler watches = new WatchHandler(store.changes(), watchPool, config.watchProgressMs());
     RaftView view = new View();
-    ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches);
+    ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches,
+        () -> Optional.ofNullable(agentStreams));
     ManagerApi managerApi = new ManagerApi(store, raft, view, () -> Optional.ofNullable(tokens), clock);
     NettyServerBuilder b = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listenHost(), config.apiPort()))

@@ -48,9 +48,18 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   private final Supplier<Optional<JoinTokenKeeper>> tokens;
   private final Clock clock;
   private final WatchHandler watches;
+  private final AttachApi attach;
 
   public ClusterApi(ClusterStore store, Proposer proposer, RaftView raft,
       Supplier<Optional<JoinTokenKeeper>> tokens, Clock clock, WatchHandler watches) {
+    this(store, proposer, raft, tokens, clock, watches, Optional::empty);
+  }
+
+  /** @param agentStreams the leader's logs and exec (empty until the dispatcher is installed) */
+  public ClusterApi(ClusterStore store, Proposer proposer, RaftView raft,
+      Supplier<Optional<JoinTokenKeeper>> tokens, Clock clock, WatchHandler watches,
+      Supplier<Optional<AgentStreams>> agentStreams) {
+    this.attach = new AttachApi(store, agentStreams, raft::leaderAddr);
     this.store = store;
     this.proposer = proposer;
     this.raft = raft;
@@ -407,5 +416,17 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   @Override
   public void watch(WatchRequest req, StreamObserver<WatchEvent> obs) {
     watches.start(req, obs);
+  }
+
+  // ---------------------------------------------------------------- logs and exec
+
+  @Override
+  public void serviceLogs(ServiceLogsRequest req, StreamObserver<LogChunk> obs) {
+    attach.serviceLogs(req, obs);
+  }
+
+  @Override
+  public StreamObserver<ExecInput> exec(StreamObserver<ExecOutput> obs) {
+    return attach.exec(obs);
   }
 }

@@ -23,8 +23,7 @@ import java.util.Map;
  * the manager ends the call (its client went away) or the channel breaks. Every reader is closed then.
  *
  * <p>Thread model: {@link #run} blocks its (worker) thread for the request's lifetime; gRPC callbacks only
- * set a flag. Errors: a task whose log cannot be opened or read is reported in {@link LogPublish#getError()}
- * naming the task; the other tasks carry on.
+ * set a flag. Errors: a task whose log cannot be opened or read gets a chunk with a note naming the task; the other tasks carry on.
  */
 final class LogPublisher implements Runnable {
     private static final int BATCH = 256;
@@ -72,7 +71,7 @@ final class LogPublisher implements Runnable {
                     publish(taskId, kept.subList((int) Math.max(0, kept.size() - tail), kept.size()));
                 } catch (Exception e) {
                     readers.remove(taskId);
-                    send(LogPublish.newBuilder().setError("task " + taskId + ": " + e.getMessage()).build());
+                    note(taskId, e);
                 }
             }
             while (request.getFollow() && !ended) {
@@ -82,7 +81,7 @@ final class LogPublisher implements Runnable {
                         publish(r.getKey(), r.getValue().poll());
                     } catch (Exception e) {
                         readers.remove(r.getKey());
-                        send(LogPublish.newBuilder().setError("task " + r.getKey() + ": " + e.getMessage()).build());
+                        note(r.getKey(), e);
                     }
                 }
             }
@@ -98,6 +97,11 @@ final class LogPublisher implements Runnable {
                 }
             }
         }
+    }
+
+    private void note(String taskId, Exception e) {
+        send(LogPublish.newBuilder().addChunks(LogChunk.newBuilder().setTaskId(taskId)
+                .setNote("task " + taskId + ": logs unavailable: " + e.getMessage())).build());
     }
 
     private void publish(String taskId, List<LogLine> lines) {
