@@ -30,7 +30,8 @@ public interface AgentStreams {
 
   /**
    * Runs {@code argv} in the running {@code task}'s container; output and the final exit code go to
-   * {@code out}. Returns where the caller's further input (stdin, close_stdin) goes.
+   * {@code out}. Returns where the caller's further input (stdin, close_stdin) goes; its {@code onError}
+   * means the caller went away.
    */
   StreamObserver<ExecInput> exec(Task task, List<String> argv, ServerCallStreamObserver<ExecOutput> out);
 }

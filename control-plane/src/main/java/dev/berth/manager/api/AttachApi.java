@@ -67,12 +67,18 @@ final class AttachApi {
   }
 
   StreamObserver<ExecInput> exec(StreamObserver<ExecOutput> obs) {
+    ServerCallStreamObserver<ExecOutput> call = (ServerCallStreamObserver<ExecOutput>) obs;
     return new StreamObserver<>() {
       private StreamObserver<ExecInput> link;
       private boolean failed;
 
+      {
+        // gRPC allows this only before the call's observer is returned; the link exists later
+        call.setOnCancelHandler(() -> onError(Status.CANCELLED.asRuntimeException()));
+      }
+
       @Override
-      public void onNext(ExecInput in) {
+      public synchronized void onNext(ExecInput in) {
         if (failed) {
           return;
         }
@@ -90,7 +96,7 @@ final class AttachApi {
           }
           AgentStreams agents = leader();
           Task task = findTask(start.getTask());
-          link = agents.exec(task, start.getArgvList(), (ServerCallStreamObserver<ExecOutput>) obs);
+          link = agents.exec(task, start.getArgvList(), call);
         } catch (StatusRuntimeException e) {
           failed = true;
           obs.onError(e);
@@ -98,7 +104,7 @@ final class AttachApi {
       }
 
       @Override
-      public void onError(Throwable t) {
+      public synchronized void onError(Throwable t) {
         if (link != null) {
           link.onError(t);
         }

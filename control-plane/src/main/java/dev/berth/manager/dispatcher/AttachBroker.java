@@ -61,7 +61,15 @@ final class AttachBroker implements AgentStreams {
 
   /** Ends an agent's call from the manager's side (the agent then stops); harmless if already ended. */
   static <T> void finish(StreamObserver<T> call) {
+    finish(call, null);
+  }
+
+  /** {@link #finish} with a last message first (a client-streaming call needs its one response). */
+  static <T> void finish(StreamObserver<T> call, T last) {
     try {
+      if (last != null) {
+        call.onNext(last);
+      }
       call.onCompleted();
     } catch (RuntimeException alreadyEnded) {
       // the agent's call ended by itself meanwhile
@@ -134,7 +142,7 @@ final class AttachBroker implements AgentStreams {
             return;
           }
           if (!request.fanIn().attach(ack)) {
-            finish(ack);
+            finish(ack, LogPublishAck.getDefaultInstance());
             return;
           }
         }
@@ -156,8 +164,7 @@ final class AttachBroker implements AgentStreams {
       public void onCompleted() {
         if (request != null && request.fanIn().detach(ack)) {
           request.fanIn().nodeDone(request.nodeId(), null);
-          ack.onNext(LogPublishAck.getDefaultInstance());
-          ack.onCompleted();
+          finish(ack, LogPublishAck.getDefaultInstance());
         }
       }
     };
@@ -169,7 +176,6 @@ final class AttachBroker implements AgentStreams {
   public StreamObserver<ExecInput> exec(Task task, List<String> argv, ServerCallStreamObserver<ExecOutput> out) {
     String taskId = task.getMeta().getId();
     ExecLink link = new ExecLink(taskId, task.getNodeId(), out);
-    out.setOnCancelHandler(link::callerGone);
     Optional<AgentSession> session = sessions.apply(task.getNodeId());
     if (session.isEmpty()) {
       link.fail(Status.UNAVAILABLE.withDescription("task " + taskId + ": its node " + task.getNodeId()

@@ -93,7 +93,7 @@ final class LogFanIn {
   synchronized void cancel() {
     ended = true;
     for (StreamObserver<LogPublishAck> call : agentCalls) {
-      AttachBroker.finish(call);
+      AttachBroker.finish(call, LogPublishAck.getDefaultInstance());
     }
     agentCalls.clear();
   }

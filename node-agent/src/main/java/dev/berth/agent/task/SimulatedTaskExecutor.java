@@ -40,6 +40,7 @@ public final class SimulatedTaskExecutor implements TaskExecutor {
     private volatile BiFunction<String, List<String>, ExecResult> execHandler = (id, argv) -> new ExecResult(0, "");
 
     private final Map<String, List<LogLine>> logs = new ConcurrentHashMap<>();
+    private final AtomicInteger openLogs = new AtomicInteger();
 
     private record Container(String id, int pid, boolean running, Exit exit) {
     }
@@ -114,8 +115,10 @@ public final class SimulatedTaskExecutor implements TaskExecutor {
         if (lines == null) {
             throw new IllegalStateException("task " + taskId + " has no simulated container on this node");
         }
+        openLogs.incrementAndGet();
         return new LogReader() {
             private int read;
+            private boolean closed;
 
             @Override
             public List<LogLine> existing() {
@@ -131,9 +134,18 @@ public final class SimulatedTaskExecutor implements TaskExecutor {
             }
 
             @Override
-            public void close() {
+            public synchronized void close() {
+                if (!closed) {
+                    closed = true;
+                    openLogs.decrementAndGet();
+                }
             }
         };
+    }
+
+    /** Log readers opened and not yet closed (a followed log holds one until its caller goes away). */
+    public int openLogReaders() {
+        return openLogs.get();
     }
 
     /** Runs the exec handler; the returned process has already ended with its output and exit code. */
