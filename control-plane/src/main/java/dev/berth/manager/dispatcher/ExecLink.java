@@ -73,6 +73,12 @@ final class ExecLink implements StreamObserver<ExecInput> {
     agent = agentCall;
     buffered.forEach(agentCall::onNext);
     buffered.clear();
+    try {
+      caller.onNext(ExecOutput.getDefaultInstance()); // "started": the caller may send stdin now
+    } catch (RuntimeException cancelled) {
+      callerGone();
+      return false;
+    }
     return true;
   }
 
