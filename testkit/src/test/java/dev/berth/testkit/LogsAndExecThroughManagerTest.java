@@ -11,9 +11,6 @@ import dev.berth.agent.session.SessionConfig;
 import dev.berth.agent.task.SimulatedTaskExecutor;
 import dev.berth.api.v1.ClusterServiceGrpc;
 import dev.berth.api.v1.ContainerSpec;
-import dev.berth.api.v1.ExecInput;
-import dev.berth.api.v1.ExecOutput;
-import dev.berth.api.v1.ExecStart;
 import dev.berth.api.v1.LogChunk;
 import dev.berth.api.v1.LogStream;
 import dev.berth.api.v1.ReplicatedService;
@@ -29,7 +26,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -208,36 +204,8 @@ class LogsAndExecThroughManagerTest {
         });
   }
 
-  /** Output chunks and the end of one exec call. */
-  private static final class ExecCall implements StreamObserver<ExecOutput> {
-    final StringBuilder stdout = new StringBuilder();
-    final CompletableFuture<Integer> exit = new CompletableFuture<>();
-
-    @Override
-    public synchronized void onNext(ExecOutput o) {
-      stdout.append(o.getStdout().toStringUtf8());
-      if (o.getExited()) {
-        exit.complete(o.getExitCode());
-      }
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      exit.completeExceptionally(t);
-    }
-
-    @Override
-    public void onCompleted() {
-      exit.complete(null);
-    }
-  }
-
   private ExecCall exec(String task, String... argv) {
-    ExecCall result = new ExecCall();
-    StreamObserver<ExecInput> in = ClusterServiceGrpc.newStub(channel("m1")).exec(result);
-    in.onNext(ExecInput.newBuilder().setStart(ExecStart.newBuilder().setTask(task).addAllArgv(List.of(argv))).build());
-    in.onCompleted();
-    return result;
+    return ExecCall.start(channel("m1"), task, "", argv);
   }
 
   @Test

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.protobuf.ByteString;
 import dev.berth.agent.Agent;
 import dev.berth.agent.cgroup.CgroupManager;
 import dev.berth.agent.image.ImageService;
@@ -17,9 +16,6 @@ import dev.berth.agent.session.SessionConfig;
 import dev.berth.agent.task.NativeExecutor;
 import dev.berth.api.v1.ClusterServiceGrpc;
 import dev.berth.api.v1.ContainerSpec;
-import dev.berth.api.v1.ExecInput;
-import dev.berth.api.v1.ExecOutput;
-import dev.berth.api.v1.ExecStart;
 import dev.berth.api.v1.LogChunk;
 import dev.berth.api.v1.ReplicatedService;
 import dev.berth.api.v1.ServiceLogsRequest;
@@ -33,7 +29,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +40,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -194,37 +188,8 @@ class NativeLogsAndExecTest {
     return n;
   }
 
-  /** The output of an exec call, collected. */
-  private static final class ExecCall implements StreamObserver<ExecOutput> {
-    final StringBuilder stdout = new StringBuilder();
-    final CompletableFuture<Integer> exit = new CompletableFuture<>();
-
-    @Override
-    public synchronized void onNext(ExecOutput o) {
-      stdout.append(o.getStdout().toStringUtf8());
-      if (o.getExited()) {
-        exit.complete(o.getExitCode());
-      }
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      exit.completeExceptionally(t);
-    }
-
-    @Override
-    public void onCompleted() {
-      exit.complete(null);
-    }
-  }
-
   private ExecCall exec(String task, String stdin, String... argv) {
-    ExecCall call = new ExecCall();
-    StreamObserver<ExecInput> in = ClusterServiceGrpc.newStub(client).exec(call);
-    in.onNext(ExecInput.newBuilder().setStart(ExecStart.newBuilder().setTask(task).addAllArgv(List.of(argv))).build());
-    in.onNext(ExecInput.newBuilder().setStdin(ByteString.copyFromUtf8(stdin)).build());
-    in.onNext(ExecInput.newBuilder().setCloseStdin(true).build());
-    return call;
+    return ExecCall.start(client, task, stdin, argv);
   }
 
   @Test

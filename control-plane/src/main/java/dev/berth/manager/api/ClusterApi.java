@@ -59,7 +59,7 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   public ClusterApi(ClusterStore store, Proposer proposer, RaftView raft,
       Supplier<Optional<JoinTokenKeeper>> tokens, Clock clock, WatchHandler watches,
       Supplier<Optional<AgentStreams>> agentStreams) {
-    this.attach = new AttachApi(store, agentStreams, raft::leaderAddr);
+    this.attach = new AttachApi(store, agentStreams, () -> raft.leaderAddr());
     this.store = store;
     this.proposer = proposer;
     this.raft = raft;
