@@ -73,6 +73,13 @@ int cmd_stop(const char *dir, int sig, long grace_ms) {
   return 0;
 }
 
+static volatile pid_t g_exec_child;
+
+/* SIGTERM / SIGHUP to the launcher (the agent ending an exec) go to the command */
+static void relay_signal(int sig) {
+  if (g_exec_child > 0) kill(g_exec_child, sig);
+}
+
 /* exec DIR [--cwd D] [--user U] [--env K=V]... -- CMD ARGS... */
 int cmd_exec(const char *dir, int argc, char **argv) {
   struct config c;
@@ -103,17 +110,40 @@ int cmd_exec(const char *dir, int argc, char **argv) {
   if (setns(pidfd, flags) < 0) die("entering the namespaces of %d: %m", (int)pid);
   close(pidfd);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* as init: no /proc/PID/exe for container processes */
+  /* block the signals we relay until the handler knows the child, so none is lost in between */
+  sigset_t relay, old;
+  sigemptyset(&relay);
+  sigaddset(&relay, SIGTERM);
+  sigaddset(&relay, SIGHUP);
+  sigprocmask(SIG_BLOCK, &relay, &old);
   pid_t child = fork(); /* a new pid namespace applies to children only */
   if (child < 0) die("fork: %m");
   if (child == 0) {
+    sigprocmask(SIG_SETMASK, &old, NULL);
     struct user_ids u;
     if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ||
         resolve_user(user, &u, err, sizeof err) < 0 || enter_workdir(cwd, err, sizeof err) < 0 ||
-        drop_privileges(&u, err, sizeof err) < 0 || exec_in_env(cmd, env, err, sizeof err) < 0) {
+        drop_privileges(&u, err, sizeof err) < 0) {
+      fprintf(stderr, "berth-launcher: %s\n", err);
+      _exit(126);
+    }
+    /* The command dies with this launcher (the agent kills it when the exec's caller goes away).
+     * Set after the credential change, which clears it. The parent lives outside the pid namespace
+     * (getppid() is 0); once re-parented to the container's init it is 1: the launcher is gone. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != 0) _exit(137);
+    if (exec_in_env(cmd, env, err, sizeof err) < 0) {
       fprintf(stderr, "berth-launcher: %s\n", err);
       _exit(126);
     }
   }
+  g_exec_child = child;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = relay_signal;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  sigprocmask(SIG_SETMASK, &old, NULL);
   signal(SIGINT, SIG_IGN); /* the child gets terminal signals itself; we only relay its status */
   int st;
   while (waitpid(child, &st, 0) < 0 && errno == EINTR) {}

@@ -76,7 +76,29 @@ public final class ApiClient implements AutoCloseable {
     return managers.get(preferred);
   }
 
+  /**
+   * A streaming call ({@code service logs}, {@code exec}): no deadline, since it lasts as long as the user
+   * wants. {@code call} must fail with UNAVAILABLE only before the server sent anything (a follower refuses
+   * at once), so moving to the next manager never repeats or loses output.
+   */
+  public <T> T stream(Function<ClusterServiceBlockingStub, T> call) {
+    return withFailover(target -> ClusterServiceGrpc.newBlockingStub(channel(target)), call);
+  }
+
+  /** {@link #stream} for calls that need the asynchronous stub (client-streaming input). */
+  public <T> T streamAsync(Function<ClusterServiceGrpc.ClusterServiceStub, T> call) {
+    return withFailover(target -> ClusterServiceGrpc.newStub(channel(target)), call);
+  }
+
+  private ManagedChannel channel(String target) {
+    return channels.computeIfAbsent(target, channelFactory);
+  }
+
   private <T> T withFailover(Function<ClusterServiceBlockingStub, T> call) {
+    return withFailover(this::stub, call);
+  }
+
+  private <S, T> T withFailover(Function<String, S> stubs, Function<S, T> call) {
     StatusRuntimeException last = null;
     Duration backoff = settings.initialBackoff();
     for (int round = 0; round < settings.attempts(); round++) {
@@ -84,7 +106,7 @@ public final class ApiClient implements AutoCloseable {
       for (int i = 0; i < managers.size(); i++) {
         int index = (preferred + i) % managers.size();
         try {
-          T result = call.apply(stub(managers.get(index)));
+          T result = call.apply(stubs.apply(managers.get(index)));
           preferred = index;
           return result;
         } catch (StatusRuntimeException e) {
@@ -111,8 +133,7 @@ public final class ApiClient implements AutoCloseable {
   }
 
   private ClusterServiceBlockingStub stub(String target) {
-    ManagedChannel channel = channels.computeIfAbsent(target, channelFactory);
-    return ClusterServiceGrpc.newBlockingStub(channel)
+    return ClusterServiceGrpc.newBlockingStub(channel(target))
         .withDeadlineAfter(settings.deadline().toMillis(), TimeUnit.MILLISECONDS);
   }
 

@@ -38,7 +38,8 @@ public final class BerthCli {
       Subcommands.Entry.of(ServiceCommand.class, ServiceCommand.SUBCOMMANDS),
       Subcommands.Entry.of(NodeCommand.class, NodeCommand.SUBCOMMANDS),
       Subcommands.Entry.of(NetworkCommand.class, NetworkCommand.SUBCOMMANDS),
-      Subcommands.Entry.of(ClusterCommand.class, ClusterCommand.SUBCOMMANDS));
+      Subcommands.Entry.of(ClusterCommand.class, ClusterCommand.SUBCOMMANDS),
+      Subcommands.Entry.of(ExecCommand.class, List.of()));
 
   @Mixin
   GlobalOptions global;

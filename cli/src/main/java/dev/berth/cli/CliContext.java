@@ -1,6 +1,8 @@
 package dev.berth.cli;
 
 import io.grpc.ManagedChannel;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -23,6 +25,9 @@ public final class CliContext {
   private final Function<String, ManagedChannel> channelFactory;
   private final ApiClient.Settings settings;
   private final GlobalOptions globalOptions = new GlobalOptions();
+  private InputStream in = InputStream.nullInputStream();
+  private OutputStream rawOut;
+  private OutputStream rawErr;
 
   public CliContext(PrintWriter out, PrintWriter err, Clock clock, Map<String, String> env,
       Function<String, ManagedChannel> channelFactory, ApiClient.Settings settings) {
@@ -36,13 +41,60 @@ public final class CliContext {
 
   /** The process's streams, clock and environment; plaintext Netty channels; bounded retries. */
   public static CliContext system() {
-    return new CliContext(
+    return withStreams(System.in, System.out, System.err, new CliContext(
         new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true),
         new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true),
         Clock.systemUTC(),
         System.getenv(),
         Channels::plaintext,
-        defaultSettings(Sleeper.SYSTEM));
+        defaultSettings(Sleeper.SYSTEM)));
+  }
+
+  /**
+   * Gives {@code ctx} byte streams ({@code berth exec} relays the command's bytes as they are): standard
+   * input, and outputs that bypass the writers (which are flushed first). Without them, input is empty
+   * and output bytes go to the writers decoded as UTF-8.
+   */
+  public static CliContext withStreams(InputStream in, OutputStream out, OutputStream err, CliContext ctx) {
+    ctx.in = in;
+    ctx.rawOut = out;
+    ctx.rawErr = err;
+    return ctx;
+  }
+
+  public InputStream in() {
+    return in;
+  }
+
+  /** Raw standard output (see {@link #withStreams}). */
+  public OutputStream rawOut() {
+    out.flush();
+    return rawOut != null ? rawOut : decoding(out);
+  }
+
+  /** Raw standard error (see {@link #withStreams}). */
+  public OutputStream rawErr() {
+    err.flush();
+    return rawErr != null ? rawErr : decoding(err);
+  }
+
+  private static OutputStream decoding(PrintWriter w) {
+    return new OutputStream() {
+      @Override
+      public void write(int b) {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        w.write(new String(b, off, len, StandardCharsets.UTF_8));
+      }
+
+      @Override
+      public void flush() {
+        w.flush();
+      }
+    };
   }
 
   /**

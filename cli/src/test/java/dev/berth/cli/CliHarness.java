@@ -32,6 +32,8 @@ final class CliHarness implements AutoCloseable {
   final Map<String, FakeClusterService> servers = new HashMap<>();
   final List<Duration> sleeps = new ArrayList<>();
   final Map<String, String> env = new HashMap<>();
+  /** What the commands read as standard input. */
+  String stdin = "";
   private final List<Server> running = new ArrayList<>();
   private final String prefix = UUID.randomUUID().toString();
 
@@ -46,9 +48,10 @@ final class CliHarness implements AutoCloseable {
   Result run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CliContext ctx = new CliContext(new PrintWriter(out), new PrintWriter(err),
+    CliContext ctx = CliContext.withStreams(new java.io.ByteArrayInputStream(stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+        null, null, new CliContext(new PrintWriter(out), new PrintWriter(err),
         Clock.fixed(NOW, ZoneOffset.UTC), env, this::channel,
-        CliContext.defaultSettings(d -> sleeps.add(d)));
+        CliContext.defaultSettings(d -> sleeps.add(d))));
     int exit = BerthCli.run(ctx, args);
     return new Result(exit, out.toString(), err.toString());
   }

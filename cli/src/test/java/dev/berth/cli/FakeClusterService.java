@@ -38,6 +38,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import dev.berth.api.v1.ExecInput;
+import dev.berth.api.v1.ExecOutput;
+import dev.berth.api.v1.ExecStart;
+import dev.berth.api.v1.LogChunk;
+import dev.berth.api.v1.ServiceLogsRequest;
 
 /**
  * A ClusterService for command tests: records every request, answers from canned objects set by
@@ -80,7 +85,8 @@ final class FakeClusterService extends ClusterServiceGrpc.ClusterServiceImplBase
     return received.stream().filter(type::isInstance).map(type::cast).toList();
   }
 
-  private <T> void answer(String method, Message request, StreamObserver<T> observer, Supplier<T> response) {
+  /** Records the request; fails the call if a failure is queued for the method (returns true then). */
+  private boolean failed(String method, Message request, StreamObserver<?> observer) {
     Status failure;
     synchronized (this) {
       received.add(request);
@@ -89,6 +95,12 @@ final class FakeClusterService extends ClusterServiceGrpc.ClusterServiceImplBase
     }
     if (failure != null) {
       observer.onError(failure.asRuntimeException());
+    }
+    return failure != null;
+  }
+
+  private <T> void answer(String method, Message request, StreamObserver<T> observer, Supplier<T> response) {
+    if (failed(method, request, observer)) {
       return;
     }
     T value;
@@ -219,5 +231,54 @@ final class FakeClusterService extends ClusterServiceGrpc.ClusterServiceImplBase
   @Override
   public void rotateJoinToken(RotateJoinTokenRequest req, StreamObserver<JoinTokens> obs) {
     answer("RotateJoinToken", req, obs, () -> tokens);
+  }
+
+  /** What ServiceLogs streams (then completes). */
+  List<LogChunk> logChunks = List.of();
+  /** Exec answers: stdout is "ran ARGV" plus the stdin received, exit code this. */
+  int execExitCode;
+
+  @Override
+  public void serviceLogs(ServiceLogsRequest req, StreamObserver<LogChunk> obs) {
+    if (!failed("ServiceLogs", req, obs)) {
+      logChunks.forEach(obs::onNext);
+      obs.onCompleted();
+    }
+  }
+
+  @Override
+  public StreamObserver<ExecInput> exec(StreamObserver<ExecOutput> obs) {
+    java.io.ByteArrayOutputStream stdin = new java.io.ByteArrayOutputStream();
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(ExecInput in) {
+        switch (in.getMsgCase()) {
+          case START -> {
+            if (!failed("Exec", in.getStart(), obs)) {
+              obs.onNext(ExecOutput.getDefaultInstance()); // started
+            }
+          }
+          case STDIN -> stdin.writeBytes(in.getStdin().toByteArray());
+          case CLOSE_STDIN -> {
+            List<ExecStart> starts = received(ExecStart.class);
+            String argv = String.join(" ", starts.get(starts.size() - 1).getArgvList());
+            obs.onNext(ExecOutput.newBuilder().setStdout(com.google.protobuf.ByteString.copyFromUtf8(
+                "ran " + argv + "\n" + stdin.toString(java.nio.charset.StandardCharsets.UTF_8)))
+                .setStderr(com.google.protobuf.ByteString.copyFromUtf8("to stderr\n")).build());
+            obs.onNext(ExecOutput.newBuilder().setExited(true).setExitCode(execExitCode).build());
+            obs.onCompleted();
+          }
+          default -> { }
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+      }
+
+      @Override
+      public void onCompleted() {
+      }
+    };
   }
 }

@@ -47,7 +47,7 @@ class SubcommandsTest {
   void aGroupWithoutASubcommandListsStandInsForAllOfThem() {
     CommandLine cl = tree("service", "--help");
     assertThat(cl.getSubcommands().get("service").getSubcommands().keySet())
-        .containsExactly("create", "ls", "list", "ps", "inspect", "update", "scale", "rm", "remove");
+        .containsExactly("create", "ls", "list", "ps", "inspect", "logs", "update", "scale", "rm", "remove");
     assertThat(command(cl, "service", "ps")).isNull();
     assertThat(command(tree("node", "ls"), "node")).isInstanceOf(NodeCommand.class);
   }

@@ -80,6 +80,7 @@ public final class ManagerServer implements AutoCloseable {
   private final ClusterStore store = new ClusterStore();
   private final ManagerMetrics metrics = new ManagerMetrics();
   private final List<BindableService> extraServices = new ArrayList<>();
+  private volatile dev.berth.manager.api.AgentStreams agentStreams;
   private final List<LongConsumer> leaderStart = new CopyOnWriteArrayList<>();
   private final List<Runnable> leaderStop = new CopyOnWriteArrayList<>();
   private final ExecutorService watchPool = Executors.newCachedThreadPool(r -> {
@@ -105,6 +106,12 @@ public final class ManagerServer implements AutoCloseable {
   // ---------------------------------------------------------------- configuration
 
   /** Adds a gRPC service served on the API port (e.g. the agent dispatcher). Before start. */
+  /** Where the public API's logs and exec go (the dispatcher's, installed with it). */
+  public ManagerServer agentStreams(dev.berth.manager.api.AgentStreams streams) {
+    this.agentStreams = streams;
+    return this;
+  }
+
   public ManagerServer addService(BindableService service) {
     extraServices.add(service);
     return this;
@@ -251,7 +258,7 @@ public final class ManagerServer implements AutoCloseable {
     RaftView view = new View();
     ManagerMembership membership = new ManagerMembership(raft, view, clock);
     ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches,
-        membership);
+        membership, () -> Optional.ofNullable(agentStreams));
     ManagerApi managerApi = new ManagerApi(store, raft, view, () -> Optional.ofNullable(tokens), clock,
         membership);
     NettyServerBuilder b = NettyServerBuilder

@@ -1,5 +1,6 @@
 package dev.berth.agent;
 
+import dev.berth.agent.attach.AttachHandler;
 import dev.berth.agent.loop.EventLoop;
 import dev.berth.agent.loop.Scheduler;
 import dev.berth.agent.session.ChannelFactory;
@@ -11,6 +12,7 @@ import dev.berth.agent.task.TaskExecutor;
 import dev.berth.agent.task.TaskManager;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -30,6 +32,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Agent implements AutoCloseable {
     public static final String VERSION = "berth-agent/0.1.0";
+    /** How often followed logs ({@code service logs -f}) are checked for new lines. */
+    private static final Duration LOG_POLL = Duration.ofMillis(200);
 
     private final AutoCloseable ownedResources;
     private final TaskManager tasks;
@@ -67,6 +71,7 @@ public final class Agent implements AutoCloseable {
         this.session = new SessionClient(config, channels, new NodeIdStore(stateDir),
                 () -> host.describe(advertiseAddr, engine), loop, random);
         this.tasks = new TaskManager(executor, loop, workers, session);
+        session.onAttachRequest(new AttachHandler(executor, workers, LOG_POLL)::handle);
         this.ownedResources = ownedResources;
     }
 

@@ -9,6 +9,10 @@ import dev.berth.internal.v1.CreateService;
 import dev.berth.internal.v1.InitCluster;
 import dev.berth.internal.v1.LogEntry;
 import dev.berth.internal.v1.UpdateService;
+import dev.berth.api.v1.ManagerInfo;
+import dev.berth.manager.api.ClusterApi;
+import dev.berth.manager.api.RaftView;
+import dev.berth.manager.api.WatchHandler;
 import dev.berth.manager.dispatcher.AgentDispatcher;
 import dev.berth.manager.dispatcher.DispatcherConfig;
 import dev.berth.manager.dispatcher.JoinTokens;
@@ -28,11 +32,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
  * An in-process cluster for tests: several managers, each with the real {@link AgentDispatcher}
- * served over in-process gRPC ({@code inproc:NAME}) and the real {@link ReconcileLoop}, sharing
+ * and public {@link ClusterApi} served over in-process gRPC ({@code inproc:NAME}) and the real
+ * {@link ReconcileLoop}, sharing
  * one {@link LocalLog} instead of Raft. {@link #electLeader} moves leadership and calls the
  * same leader-stop/start callbacks the manager process does, so agents see redirects and
  * reconnects exactly as with a real leader change.
@@ -49,6 +57,55 @@ public final class LocalCluster implements AutoCloseable {
   private final Map<String, Manager> managers = new LinkedHashMap<>();
   private final Clock clock;
   private final IdGenerator ids = IdGenerator.random();
+  private final ExecutorService watchPool = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "local-cluster-watch");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /** Raft as the public API sees it: the shared log is always caught up; the leader is the elected one. */
+  private final class LocalRaftView implements RaftView {
+    private final String self;
+
+    LocalRaftView(String self) {
+      this.self = self;
+    }
+
+    @Override
+    public CompletableFuture<Long> readBarrier() {
+      return CompletableFuture.completedFuture(log.store().read(v -> v.index()));
+    }
+
+    @Override
+    public String selfId() {
+      return self;
+    }
+
+    @Override
+    public String leaderAddr() {
+      return log.leader().isEmpty() ? "" : Channels.IN_PROCESS + log.leader();
+    }
+
+    @Override
+    public long term() {
+      return 0;
+    }
+
+    @Override
+    public long commitIndex() {
+      return readBarrier().join();
+    }
+
+    @Override
+    public long appliedIndex() {
+      return readBarrier().join();
+    }
+
+    @Override
+    public List<ManagerInfo> managers() {
+      return List.of();
+    }
+  }
 
   /**
    * @param orphanAfterMs how long a node stays down before its tasks are moved
@@ -86,7 +143,11 @@ public final class LocalCluster implements AutoCloseable {
           ReconcileLoop.standard(ids, feed, orphanAfterMs),
           Duration.ofMillis(200), Duration.ofMillis(5), Duration.ofSeconds(10));
       try {
-        Server server = InProcessServerBuilder.forName(name).addService(dispatcher).build().start();
+        // the public API too, for the calls that need the leader's agent sessions (logs, exec)
+        ClusterApi api = new ClusterApi(log.store(), log.proposer(name), new LocalRaftView(name),
+            Optional::empty, clock, new WatchHandler(log.store().changes(), watchPool, 1000),
+            null, () -> Optional.of(dispatcher.streams()));
+        Server server = InProcessServerBuilder.forName(name).addService(dispatcher).addService(api).build().start();
         managers.put(name, new Manager(name, self, dispatcher, loop, server));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -162,5 +223,6 @@ public final class LocalCluster implements AutoCloseable {
       m.server().shutdownNow();
     }
     log.close();
+    watchPool.shutdownNow();
   }
 }

@@ -9,5 +9,5 @@ public final class ServiceCommand {
   /** In help order; added by {@link dev.berth.cli.Subcommands}. */
   public static final List<Class<?>> SUBCOMMANDS = List.of(
       ServiceCreateCommand.class, ServiceLsCommand.class, ServicePsCommand.class, ServiceInspectCommand.class,
-      ServiceUpdateCommand.class, ServiceScaleCommand.class, ServiceRmCommand.class);
+      ServiceLogsCommand.class, ServiceUpdateCommand.class, ServiceScaleCommand.class, ServiceRmCommand.class);
 }

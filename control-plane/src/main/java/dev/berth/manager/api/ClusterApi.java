@@ -51,12 +51,18 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   private final Clock clock;
   private final WatchHandler watches;
   private final ManagerMembership membership;
+  private final AttachApi attach;
 
-  /** @param membership changes the Raft group when a manager is demoted or force-removed */
+  /**
+   * @param membership changes the Raft group when a manager is demoted or force-removed (null where
+   *     there is no Raft group, e.g. in-process fixtures: manager demote/rm then fail)
+   * @param agentStreams the leader's logs and exec (empty until the dispatcher is installed)
+   */
   public ClusterApi(ClusterStore store, Proposer proposer, RaftView raft,
       Supplier<Optional<JoinTokenKeeper>> tokens, Clock clock, WatchHandler watches,
-      ManagerMembership membership) {
+      ManagerMembership membership, Supplier<Optional<AgentStreams>> agentStreams) {
     this.membership = membership;
+    this.attach = new AttachApi(store, agentStreams, () -> raft.leaderAddr());
     this.store = store;
     this.proposer = proposer;
     this.raft = raft;
@@ -440,5 +446,17 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   @Override
   public void watch(WatchRequest req, StreamObserver<WatchEvent> obs) {
     watches.start(req, obs);
+  }
+
+  // ---------------------------------------------------------------- logs and exec
+
+  @Override
+  public void serviceLogs(ServiceLogsRequest req, StreamObserver<LogChunk> obs) {
+    attach.serviceLogs(req, obs);
+  }
+
+  @Override
+  public StreamObserver<ExecInput> exec(StreamObserver<ExecOutput> obs) {
+    return attach.exec(obs);
   }
 }

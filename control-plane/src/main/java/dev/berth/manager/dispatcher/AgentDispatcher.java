@@ -3,6 +3,10 @@ package dev.berth.manager.dispatcher;
 import dev.berth.api.v1.AgentMessage;
 import dev.berth.api.v1.AgentServiceGrpc;
 import dev.berth.api.v1.Cluster;
+import dev.berth.api.v1.ExecAgentOutput;
+import dev.berth.api.v1.ExecInput;
+import dev.berth.api.v1.LogPublish;
+import dev.berth.api.v1.LogPublishAck;
 import dev.berth.api.v1.ManagerList;
 import dev.berth.api.v1.ManagerMessage;
 import dev.berth.api.v1.Meta;
@@ -30,6 +34,7 @@ import dev.berth.internal.v1.LogEntry;
 import dev.berth.internal.v1.RegisterNode;
 import dev.berth.internal.v1.SetNodeStatus;
 import dev.berth.internal.v1.TaskStatusChange;
+import dev.berth.manager.api.AgentStreams;
 import dev.berth.manager.orchestrator.IdGenerator;
 import dev.berth.manager.orchestrator.TaskStates;
 import dev.berth.manager.store.Proposer;
@@ -39,6 +44,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -70,6 +76,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(AgentDispatcher.class.getName());
+  /** How long an agent has to open its PublishLogs / ExecStream call after being asked. */
+  private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(10);
 
   private final Store store;
   private final Proposer proposer;
@@ -86,6 +94,7 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
   private final ScheduledExecutorService batching;
   private final AutoCloseable listener;
   private final AtomicLong refusedReports = new AtomicLong();
+  private final AttachBroker attach;
   private volatile boolean leading;
   private ScheduledFuture<?> monitorTask;
 
@@ -104,6 +113,23 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
     this.batcher = new StatusBatcher(proposer, clock, batching, config.batchMaxChanges(),
         config.batchMaxDelayMs(), config.batchMaxInFlight());
     this.listener = store.addListener(this::onApplied);
+    this.attach = new AttachBroker(node -> Optional.ofNullable(sessions.get(node)),
+        () -> leading && proposer.isLeader(), ids, housekeeping, ATTACH_TIMEOUT);
+  }
+
+  /** Logs and exec through the agents' sessions, for the public API. */
+  public AgentStreams streams() {
+    return attach;
+  }
+
+  @Override
+  public StreamObserver<LogPublish> publishLogs(StreamObserver<LogPublishAck> ack) {
+    return attach.publishLogs(ack);
+  }
+
+  @Override
+  public StreamObserver<ExecAgentOutput> execStream(StreamObserver<ExecInput> toAgent) {
+    return attach.execStream(toAgent);
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {

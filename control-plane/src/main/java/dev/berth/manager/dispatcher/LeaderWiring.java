@@ -68,6 +68,7 @@ public final class LeaderWiring {
         ReconcileLoop.standard(ids, feed, orphanAfterMs),
         Duration.ofMillis(500), Duration.ofMillis(5), Duration.ofSeconds(10));
     server.addService(dispatcher)
+        .agentStreams(dispatcher.streams())
         .onLeaderStart(term -> {
           dispatcher.onLeaderStart();
           loop.start();

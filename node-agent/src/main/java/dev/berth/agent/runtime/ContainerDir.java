@@ -116,7 +116,7 @@ final class ContainerDir {
     }
     files.add(log());
     List<LogLine> lines = new ArrayList<>();
-    StringBuilder partial = new StringBuilder();
+    CriLines parser = new CriLines();
     for (Path f : files) {
       List<String> raw;
       try {
@@ -127,16 +127,7 @@ final class ContainerDir {
         throw new UncheckedIOException(e);
       }
       for (String l : raw) {
-        // CRI format: "<RFC3339Nano> <stream> <F|P> <text>"; P lines continue in the next one
-        String[] p = l.split(" ", 4);
-        if (p.length < 3) {
-          continue;
-        }
-        partial.append(p.length == 4 ? p[3] : "");
-        if (p[2].equals("F")) {
-          lines.add(new LogLine(Instant.parse(p[0]), p[1], partial.toString()));
-          partial.setLength(0);
-        }
+        parser.add(l).ifPresent(lines::add);
       }
     }
     return lines;

@@ -504,6 +504,11 @@ public final class ContainerRuntime {
     return existing(id).logs();
   }
 
+  /** A reader of the container's logs that can follow them (`logs -f`); the caller closes it. */
+  public ContainerLog openLog(String id) {
+    return new ContainerLog(existing(id).dir);
+  }
+
   /** The current log file, for followers (`logs -f`). */
   public Path logFile(String id) {
     return existing(id).log();

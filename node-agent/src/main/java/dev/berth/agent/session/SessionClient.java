@@ -18,6 +18,7 @@ import dev.berth.api.v1.TaskStatus;
 import dev.berth.api.v1.TaskStatusReport;
 import dev.berth.api.v1.TaskStatusUpdate;
 import dev.berth.api.v1.TaskUsage;
+import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -34,6 +35,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -84,6 +86,8 @@ public final class SessionClient implements StatusSink, AutoCloseable {
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
     private TaskManager tasks;
+    private BiConsumer<ManagerMessage, Channel> attachRequests = (m, c) -> LOG.log(System.Logger.Level.WARNING,
+            "ignoring a " + m.getMsgCase() + ": this agent serves no logs or exec");
     private final Set<String> managers = new LinkedHashSet<>();
     private String leaderHint;
     private String target;
@@ -125,6 +129,14 @@ public final class SessionClient implements StatusSink, AutoCloseable {
             nodeId = idStore.load().orElse("");
             connect();
         });
+    }
+
+    /**
+     * Who serves the leader's log and exec requests (called on the loop with the request and the channel to
+     * the manager that sent it, must not block). Set before {@link #start}.
+     */
+    public void onAttachRequest(BiConsumer<ManagerMessage, Channel> handler) {
+        this.attachRequests = handler;
     }
 
     /** Completes when the client stops: normally after {@link #close}, exceptionally on a fatal error. */
@@ -313,6 +325,11 @@ public final class SessionClient implements StatusSink, AutoCloseable {
                     dropStream("assignments before SessionAccepted from " + target);
                 } else {
                     assignments(m.getAssignments());
+                }
+            }
+            case LOG_REQUEST, EXEC_REQUEST -> {
+                if (accepted) {
+                    attachRequests.accept(m, channel);
                 }
             }
             default -> LOG.log(System.Logger.Level.WARNING, "ignoring an unknown message from " + target);

@@ -12,6 +12,7 @@ import dev.berth.agent.runtime.ContainerRuntime;
 import dev.berth.agent.runtime.ContainerRuntimeException;
 import dev.berth.agent.runtime.ExitStatus;
 import dev.berth.agent.runtime.LauncherBinary;
+import dev.berth.agent.runtime.LogReader;
 import dev.berth.agent.runtime.RuntimeSettings;
 import dev.berth.agent.session.NodeIdStore;
 import dev.berth.api.v1.ContainerSpec;
@@ -251,6 +252,16 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
     public ExecResult exec(String taskId, List<String> argv, Duration timeout) throws Exception {
         var r = runtime().exec(taskId, argv, timeout);
         return new ExecResult(r.exitCode(), r.stdout() + r.stderr());
+    }
+
+    @Override
+    public Process execAttached(String taskId, List<String> argv) {
+        return runtime().execProcess(taskId, argv);
+    }
+
+    @Override
+    public LogReader openLog(String taskId) {
+        return runtime().openLog(taskId);
     }
 
     /**

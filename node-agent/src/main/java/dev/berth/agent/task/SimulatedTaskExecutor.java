@@ -1,6 +1,8 @@
 package dev.berth.agent.task;
 
 import dev.berth.agent.health.ExecResult;
+import dev.berth.agent.runtime.LogLine;
+import dev.berth.agent.runtime.LogReader;
 import dev.berth.api.v1.ContainerStatus;
 import dev.berth.api.v1.HealthCheck;
 import dev.berth.api.v1.Task;
@@ -13,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.Predicate;
@@ -35,6 +38,9 @@ public final class SimulatedTaskExecutor implements TaskExecutor {
     private volatile ExitListener listener = (id, exit) -> { };
     private volatile String failPrepares;
     private volatile BiFunction<String, List<String>, ExecResult> execHandler = (id, argv) -> new ExecResult(0, "");
+
+    private final Map<String, List<LogLine>> logs = new ConcurrentHashMap<>();
+    private final AtomicInteger openLogs = new AtomicInteger();
 
     private record Container(String id, int pid, boolean running, Exit exit) {
     }
@@ -93,7 +99,60 @@ public final class SimulatedTaskExecutor implements TaskExecutor {
         String id = task.getMeta().getId();
         Container c = containers.compute(id, (k, old) -> old != null && old.running ? old
                 : new Container("sim-" + id, nextPid.incrementAndGet(), true, null));
+        log(id, "stdout", "simulated container " + c.id + " of image " + task.getSpec().getContainer().getImage()
+                + " started");
         return ContainerStatus.newBuilder().setContainerId(c.id).setPid(c.pid).build();
+    }
+
+    /** Records a line as if the task's container had written it (stream "stdout" or "stderr"). */
+    public void log(String taskId, String stream, String text) {
+        logs.computeIfAbsent(taskId, k -> new CopyOnWriteArrayList<>()).add(new LogLine(clock.instant(), stream, text));
+    }
+
+    @Override
+    public LogReader openLog(String taskId) {
+        List<LogLine> lines = logs.get(taskId);
+        if (lines == null) {
+            throw new IllegalStateException("task " + taskId + " has no simulated container on this node");
+        }
+        openLogs.incrementAndGet();
+        return new LogReader() {
+            private int read;
+            private boolean closed;
+
+            @Override
+            public List<LogLine> existing() {
+                return poll();
+            }
+
+            @Override
+            public List<LogLine> poll() {
+                List<LogLine> all = List.copyOf(lines);
+                List<LogLine> fresh = all.subList(Math.min(read, all.size()), all.size());
+                read = all.size();
+                return fresh;
+            }
+
+            @Override
+            public synchronized void close() {
+                if (!closed) {
+                    closed = true;
+                    openLogs.decrementAndGet();
+                }
+            }
+        };
+    }
+
+    /** Log readers opened and not yet closed (a followed log holds one until its caller goes away). */
+    public int openLogReaders() {
+        return openLogs.get();
+    }
+
+    /** Runs the exec handler; the returned process has already ended with its output and exit code. */
+    @Override
+    public Process execAttached(String taskId, List<String> argv) throws Exception {
+        ExecResult r = exec(taskId, argv, Duration.ZERO);
+        return new SimulatedProcess(r.output(), r.exitCode());
     }
 
     /** Ends a running container as if its process exited (or was OOM-killed). Returns false if not running. */
@@ -121,6 +180,7 @@ public final class SimulatedTaskExecutor implements TaskExecutor {
     @Override
     public void remove(String taskId) {
         containers.remove(taskId);
+        logs.remove(taskId);
         removed.add(taskId);
     }
 

@@ -1,6 +1,7 @@
 package dev.berth.agent.task;
 
 import dev.berth.agent.health.ExecResult;
+import dev.berth.agent.runtime.LogReader;
 import dev.berth.api.v1.ContainerStatus;
 import dev.berth.api.v1.HealthCheck;
 import dev.berth.api.v1.Task;
@@ -53,6 +54,20 @@ public interface TaskExecutor {
 
     /** Runs a command inside the running container (health checks). */
     ExecResult exec(String taskId, List<String> argv, Duration timeout) throws Exception;
+
+    /**
+     * Starts a command in the running container for {@code berth exec}: stdin, stdout and stderr are the
+     * returned process's pipes, its exit value the command's exit code; destroying it ends the command.
+     * Fails with a message naming the task when it has no running container here.
+     */
+    default Process execAttached(String taskId, List<String> argv) throws Exception {
+        throw new UnsupportedOperationException("the " + name() + " executor cannot run commands in containers");
+    }
+
+    /** Opens the task's log (kept lines, then what follows) for {@code berth service logs}; the caller closes it. */
+    default LogReader openLog(String taskId) throws Exception {
+        throw new UnsupportedOperationException("the " + name() + " executor keeps no logs");
+    }
 
     /** Address the task's ports are reachable at from the agent (HTTP / TCP health probes). */
     InetAddress probeAddress(String taskId);
