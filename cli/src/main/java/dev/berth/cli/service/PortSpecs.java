@@ -60,9 +60,13 @@ public final class PortSpecs {
         case "target" -> p.setTargetPort(port(flag, value, v));
         case "protocol" -> p.setProtocol(protocol(flag, v));
         case "name" -> p.setName(v);
-        case "proxy-protocol" -> p.setProxyProtocol(Boolean.parseBoolean(v));
+        case "proxy-protocol" -> p.setProxyProtocol(switch (v.toLowerCase(Locale.ROOT)) {
+          case "true" -> true;
+          case "false" -> false;
+          default -> throw UserException.field(flag, "proxy-protocol '" + v + "' is not true or false");
+        });
         default -> throw UserException.field(flag,
-            "unknown key '" + key + "' (use mode, published, target, protocol, name)");
+            "unknown key '" + key + "' (use mode, published, target, protocol, name, proxy-protocol)");
       }
     }
     return p;
