@@ -2,7 +2,6 @@ package dev.berth.cli.service;
 
 import dev.berth.api.v1.NetworkAttachmentConfig;
 import dev.berth.cli.UserException;
-import java.util.Locale;
 
 /**
  * {@code --network} values: a plain network name or id ({@code backend}), or Docker's long form
@@ -20,13 +19,9 @@ public final class NetworkSpecs {
       return NetworkAttachmentConfig.newBuilder().setTarget(value.trim()).build();
     }
     NetworkAttachmentConfig.Builder b = NetworkAttachmentConfig.newBuilder();
-    for (String field : value.split(",")) {
-      int eq = field.indexOf('=');
-      if (eq <= 0) {
-        throw UserException.field(flag, "'" + field + "' in '" + value + "' is not KEY=VALUE");
-      }
-      String key = field.substring(0, eq).trim().toLowerCase(Locale.ROOT);
-      String v = field.substring(eq + 1).trim();
+    for (var field : LongForm.fields(flag, value)) {
+      String key = field.getKey();
+      String v = field.getValue();
       if (v.isEmpty()) {
         throw UserException.field(flag, "'" + key + "' in '" + value + "' has an empty value");
       }

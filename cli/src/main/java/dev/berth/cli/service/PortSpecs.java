@@ -43,13 +43,9 @@ public final class PortSpecs {
 
   private static PortConfig.Builder parseLong(String flag, String value) {
     PortConfig.Builder p = PortConfig.newBuilder();
-    for (String field : value.split(",")) {
-      int eq = field.indexOf('=');
-      if (eq <= 0) {
-        throw UserException.field(flag, "'" + field + "' in '" + value + "' is not KEY=VALUE");
-      }
-      String key = field.substring(0, eq).trim().toLowerCase(Locale.ROOT);
-      String v = field.substring(eq + 1).trim();
+    for (var field : LongForm.fields(flag, value)) {
+      String key = field.getKey();
+      String v = field.getValue();
       switch (key) {
         case "mode" -> p.setPublishMode(switch (v.toLowerCase(Locale.ROOT)) {
           case "ingress" -> PortConfig.PublishMode.INGRESS;
