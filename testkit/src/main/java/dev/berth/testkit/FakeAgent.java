@@ -3,6 +3,9 @@ package dev.berth.testkit;
 import dev.berth.api.v1.AgentMessage;
 import dev.berth.api.v1.AgentServiceGrpc;
 import dev.berth.api.v1.Assignments;
+import dev.berth.api.v1.Endpoint;
+import dev.berth.api.v1.NetworkAttachment;
+import dev.berth.api.v1.PublishedService;
 import dev.berth.api.v1.Heartbeat;
 import dev.berth.api.v1.ManagerMessage;
 import dev.berth.api.v1.NodeDescription;
@@ -28,7 +31,9 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -109,6 +114,10 @@ public final class FakeAgent implements AutoCloseable {
   private boolean closed;
   private int sessionsOpened;
   private int fullSets;
+  /** Endpoint records, published services and ingress address as the manager told them. */
+  private final Map<String, Endpoint> endpoints = new TreeMap<>();
+  private final Map<String, PublishedService> published = new TreeMap<>();
+  private NetworkAttachment ingressAttachment;
   private int redirects;
 
   public FakeAgent(List<String> managers, Function<String, Channel> channels, Options options,
@@ -291,6 +300,17 @@ public final class FakeAgent implements AutoCloseable {
   private void apply(Assignments assignments) {
     appliedSeq = assignments.getSeq();
     if (assignments.getFull()) {
+      endpoints.clear();
+      published.clear();
+    }
+    assignments.getEndpointsList().forEach(e -> endpoints.put(e.getTaskId() + "/" + e.getNetworkId(), e));
+    assignments.getRemovedEndpointsList().forEach(endpoints::remove);
+    assignments.getPublishedList().forEach(p -> published.put(p.getServiceId(), p));
+    assignments.getRemovedPublishedList().forEach(published::remove);
+    if (assignments.hasIngressAttachment()) {
+      ingressAttachment = assignments.getIngressAttachment();
+    }
+    if (assignments.getFull()) {
       fullSets++;
       Set<String> keep = new HashSet<>();
       assignments.getTasksList().forEach(t -> keep.add(t.getMeta().getId()));
@@ -444,6 +464,20 @@ public final class FakeAgent implements AutoCloseable {
 
   public synchronized int sessionsOpened() {
     return sessionsOpened;
+  }
+
+  /** Endpoint records held now, by "task_id/network_id". */
+  public synchronized Map<String, Endpoint> endpoints() {
+    return Map.copyOf(endpoints);
+  }
+
+  /** Services published through the routing mesh, by id. */
+  public synchronized Map<String, PublishedService> published() {
+    return Map.copyOf(published);
+  }
+
+  public synchronized Optional<NetworkAttachment> ingressAttachment() {
+    return Optional.ofNullable(ingressAttachment);
   }
 
   public synchronized int fullSetsReceived() {

@@ -155,6 +155,52 @@ class DispatcherIntegrationTest {
   }
 
   @Test
+  void agentsGetTheEndpointRecordsOfTheirNetworksAndOfTheMeshAcrossALeaderChange() {
+    start(DispatcherConfig.defaults(), 60_000);
+    FakeAgent a = agent("a", List.of("inproc:m1", "inproc:m2"));
+    FakeAgent b = agent("b", List.of("inproc:m1", "inproc:m2"));
+    await().atMost(WAIT).until(() -> nodeState(a) == NodeState.NODE_READY && nodeState(b) == NodeState.NODE_READY);
+    assertThat(cluster.propose(dev.berth.internal.v1.Command.newBuilder().setCreateNetwork(
+        dev.berth.internal.v1.CreateNetwork.newBuilder().setId("front-id")
+            .setSpec(dev.berth.api.v1.NetworkSpec.newBuilder().setName("front"))).build()).getCode()).isEqualTo("OK");
+    ServiceSpec.Builder spec = web(4).toBuilder();
+    spec.getTaskBuilder().addNetworks(dev.berth.api.v1.NetworkAttachmentConfig.newBuilder().setTarget("front"));
+    spec.getEndpointBuilder().addPorts(dev.berth.api.v1.PortConfig.newBuilder().setPublishedPort(8080).setTargetPort(80));
+    String web = cluster.createService(spec.build());
+    await().atMost(WAIT).until(() -> allRunning(web, 4));
+    String ingress = cluster.store().read(v -> v.networkByName("ingress")).orElseThrow().getMeta().getId();
+
+    // Every task has a record on front and on ingress; both nodes hold all eight, all healthy.
+    java.util.Set<String> expected = new java.util.TreeSet<>();
+    liveTasks(web).forEach(t -> t.getNetworksList().forEach(n -> expected.add(t.getMeta().getId() + "/" + n.getNetworkId())));
+    assertThat(expected).hasSize(8);
+    for (FakeAgent agent : List.of(a, b)) {
+      await().atMost(WAIT).until(() -> agent.endpoints().keySet().equals(expected)
+          && agent.endpoints().values().stream().allMatch(dev.berth.api.v1.Endpoint::getHealthy));
+      assertThat(agent.published()).containsOnlyKeys(web);
+      assertThat(agent.ingressAttachment()).contains(cluster.store().read(v -> v.node(agent.nodeId()))
+          .orElseThrow().getIngressAttachment());
+      assertThat(agent.ingressAttachment().orElseThrow().getNetworkId()).isEqualTo(ingress);
+    }
+    java.util.Set<String> addresses = new java.util.HashSet<>();
+    a.endpoints().values().forEach(e -> assertThat(addresses.add(e.getNetworkId() + e.getAddress())).isTrue());
+
+    // After a leader change the full set carries the same records.
+    cluster.electLeader("m2");
+    await().atMost(WAIT).until(() -> a.fullSetsReceived() == 2 && b.fullSetsReceived() == 2);
+    assertThat(a.endpoints().keySet()).isEqualTo(expected);
+
+    // Scaling down removes the stopped tasks' records everywhere.
+    assertThat(cluster.updateService(web, spec.setReplicated(ReplicatedService.newBuilder().setReplicas(1)).build())
+        .getCode()).isEqualTo("OK");
+    await().atMost(WAIT).until(() -> liveTasks(web).size() == 1);
+    String kept = liveTasks(web).get(0).getMeta().getId();
+    for (FakeAgent agent : List.of(a, b)) {
+      await().atMost(WAIT).until(() -> agent.endpoints().keySet().stream().allMatch(k -> k.startsWith(kept + "/")));
+    }
+  }
+
+  @Test
   void aRunningReportThatChangesOnlyHealthReachesTheStore() {
     start(DispatcherConfig.defaults(), 60_000);
     FakeAgent a = agent("a", List.of("inproc:m1"));

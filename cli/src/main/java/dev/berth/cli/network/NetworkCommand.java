@@ -51,6 +51,10 @@ public final class NetworkCommand {
     @Option(names = "--attachable", description = "Let standalone containers attach.")
     boolean attachable;
 
+    @Option(names = "--ingress", description = "Make it the routing-mesh network (one per cluster; init creates "
+        + "\"ingress\", so this is for re-creating it).")
+    boolean ingress;
+
     @Option(names = "--label", paramLabel = "KEY=VALUE", description = "Network label (repeatable).")
     List<String> labels = List.of();
 
@@ -63,7 +67,8 @@ public final class NetworkCommand {
 
     @Override
     protected int run(ApiClient api) {
-      NetworkSpec.Builder spec = NetworkSpec.newBuilder().setName(name).setDriver(driver).setAttachable(attachable);
+      NetworkSpec.Builder spec = NetworkSpec.newBuilder().setName(name).setDriver(driver).setAttachable(attachable)
+          .setIngress(ingress);
       if (subnet != null) {
         if (!CIDR.matcher(subnet).matches()) {
           throw UserException.field("--subnet", "'" + subnet + "' is not an IPv4 CIDR like 10.20.0.0/24");

@@ -30,10 +30,11 @@ public final class ListOptions {
     List<String> placementPrefs;
 
     @Option(names = {"-p", "--publish"}, paramLabel = "PORT", description = "Publish a port: 8080:80[/udp] or "
-        + "mode=host,published=8080,target=80,protocol=tcp.")
+        + "mode=host|ingress,published=8080,target=80,protocol=tcp,proxy-protocol=true.")
     List<String> publish;
 
-    @Option(names = "--network", paramLabel = "NAME", description = "Attach to a network (repeatable).")
+    @Option(names = "--network", paramLabel = "NAME", description = "Attach to a network (repeatable): NAME or "
+        + "name=NAME,alias=ALIAS.")
     List<String> networks;
 
     SpecEdits edits() {

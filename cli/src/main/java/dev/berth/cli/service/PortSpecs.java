@@ -43,13 +43,9 @@ public final class PortSpecs {
 
   private static PortConfig.Builder parseLong(String flag, String value) {
     PortConfig.Builder p = PortConfig.newBuilder();
-    for (String field : value.split(",")) {
-      int eq = field.indexOf('=');
-      if (eq <= 0) {
-        throw UserException.field(flag, "'" + field + "' in '" + value + "' is not KEY=VALUE");
-      }
-      String key = field.substring(0, eq).trim().toLowerCase(Locale.ROOT);
-      String v = field.substring(eq + 1).trim();
+    for (var field : LongForm.fields(flag, value)) {
+      String key = field.getKey();
+      String v = field.getValue();
       switch (key) {
         case "mode" -> p.setPublishMode(switch (v.toLowerCase(Locale.ROOT)) {
           case "ingress" -> PortConfig.PublishMode.INGRESS;
@@ -60,9 +56,13 @@ public final class PortSpecs {
         case "target" -> p.setTargetPort(port(flag, value, v));
         case "protocol" -> p.setProtocol(protocol(flag, v));
         case "name" -> p.setName(v);
-        case "proxy-protocol" -> p.setProxyProtocol(Boolean.parseBoolean(v));
+        case "proxy-protocol" -> p.setProxyProtocol(switch (v.toLowerCase(Locale.ROOT)) {
+          case "true" -> true;
+          case "false" -> false;
+          default -> throw UserException.field(flag, "proxy-protocol '" + v + "' is not true or false");
+        });
         default -> throw UserException.field(flag,
-            "unknown key '" + key + "' (use mode, published, target, protocol, name)");
+            "unknown key '" + key + "' (use mode, published, target, protocol, name, proxy-protocol)");
       }
     }
     return p;

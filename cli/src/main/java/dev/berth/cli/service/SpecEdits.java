@@ -101,12 +101,9 @@ public record SpecEdits(
       List<NetworkAttachmentConfig> list = new ArrayList<>(task.getNetworksList());
       list.removeIf(n -> networks.rm().contains(n.getTarget()));
       for (String add : networks.add()) {
-        if (add.isBlank()) {
-          throw UserException.field(networks.addFlag(), "network name must not be empty");
-        }
-        if (list.stream().noneMatch(n -> n.getTarget().equals(add))) {
-          list.add(NetworkAttachmentConfig.newBuilder().setTarget(add).build());
-        }
+        NetworkAttachmentConfig wanted = NetworkSpecs.parse(networks.addFlag(), add);
+        list.removeIf(n -> n.getTarget().equals(wanted.getTarget()));
+        list.add(wanted);
       }
       task.clearNetworks().addAllNetworks(list);
     }
