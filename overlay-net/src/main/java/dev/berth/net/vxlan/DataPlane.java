@@ -2,6 +2,7 @@ package dev.berth.net.vxlan;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,6 +74,34 @@ public final class DataPlane {
     }
     networks.remove(networkId);
     remotes.values().removeIf(r -> r.networkId().equals(networkId));
+    apply(false);
+  }
+
+  /**
+   * Replaces the networks and remote endpoints with the given sets in one read-diff-apply (the agent
+   * declares its whole view after each assignment message instead of one call per record). A network
+   * a local container is still attached to stays until that container is detached.
+   */
+  public synchronized void declare(Collection<OverlayNetwork> nets, Collection<RemoteEndpoint> remoteEps)
+      throws IOException {
+    Map<String, OverlayNetwork> next = new LinkedHashMap<>();
+    nets.forEach(n -> next.put(n.id(), n));
+    for (List<LocalEndpoint> eps : endpoints.values()) {
+      for (LocalEndpoint e : eps) {
+        next.putIfAbsent(e.networkId(), networks.get(e.networkId()));
+      }
+    }
+    Map<String, RemoteEndpoint> nextRemotes = new LinkedHashMap<>();
+    for (RemoteEndpoint r : remoteEps) {
+      if (!next.containsKey(r.networkId())) {
+        throw new IllegalArgumentException("remote endpoint " + r.ip() + " on unknown network " + r.networkId());
+      }
+      nextRemotes.put(r.networkId() + "|" + r.ip(), r);
+    }
+    networks.clear();
+    networks.putAll(next);
+    remotes.clear();
+    remotes.putAll(nextRemotes);
     apply(false);
   }
 
