@@ -1,6 +1,6 @@
 package dev.berth.net.bench;
 
-import dev.berth.net.TestHosts;
+import dev.berth.testhosts.TestHosts;
 import dev.berth.net.mesh.Backend;
 import dev.berth.net.mesh.BackendPool;
 import dev.berth.net.mesh.RoutingMesh;

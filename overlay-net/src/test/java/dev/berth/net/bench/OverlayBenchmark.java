@@ -1,6 +1,6 @@
 package dev.berth.net.bench;
 
-import dev.berth.net.TestHosts;
+import dev.berth.testhosts.TestHosts;
 import dev.berth.net.vxlan.DataPlane;
 import dev.berth.net.vxlan.LocalEndpoint;
 import dev.berth.net.vxlan.NetnsRef;

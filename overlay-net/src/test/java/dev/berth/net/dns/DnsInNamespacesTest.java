@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.berth.net.TestHosts;
+import dev.berth.testhosts.TestHosts;
 import dev.berth.net.vxlan.DataPlane;
 import dev.berth.net.vxlan.LocalEndpoint;
 import dev.berth.net.vxlan.NetnsRef;

@@ -3,7 +3,7 @@ package dev.berth.net.mesh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.berth.net.TestHosts;
+import dev.berth.testhosts.TestHosts;
 import dev.berth.net.vxlan.DataPlane;
 import dev.berth.net.vxlan.LocalEndpoint;
 import dev.berth.net.vxlan.NetnsRef;

@@ -3,7 +3,7 @@ package dev.berth.net.vxlan;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.berth.net.TestHosts;
+import dev.berth.testhosts.TestHosts;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
