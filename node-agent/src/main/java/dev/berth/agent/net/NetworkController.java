@@ -10,8 +10,10 @@ import dev.berth.net.vxlan.Cidr;
 import dev.berth.net.vxlan.DataPlane;
 import dev.berth.net.vxlan.Endpoints;
 import dev.berth.net.vxlan.GatewayAddresses;
+import dev.berth.net.vxlan.LocalEndpoint;
 import dev.berth.net.vxlan.NetnsRef;
 import dev.berth.net.vxlan.NodeConfig;
+import dev.berth.net.vxlan.Sandbox;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -136,6 +138,9 @@ public final class NetworkController implements TaskNetworking, BiConsumer<Strin
      */
     @Override
     public void close() {
+        if (thread.isShutdown()) {
+            return;
+        }
         try {
             onThread(() -> {
                 if (mesh != null) {
@@ -185,20 +190,23 @@ public final class NetworkController implements TaskNetworking, BiConsumer<Strin
     private void restore(Assignments first) throws IOException {
         Map<String, Task> listed = new HashMap<>();
         first.getTasksList().forEach(t -> listed.put(t.getMeta().getId(), t));
-        plane.declare(view.overlayNetworks(), List.of());
+        Set<String> known = new HashSet<>();
+        view.overlayNetworks().forEach(n -> known.add(n.id()));
+        Map<Sandbox, List<LocalEndpoint>> survivors = new LinkedHashMap<>();
         for (String id : netns.list()) {
             Task t = listed.get(id);
             Optional<String> gw = t == null || t.getNetworksCount() == 0 ? Optional.empty()
                     : netns.address(id, Endpoints.gatewayIf(t));
-            if (gw.isEmpty() || !knowsNetworks(t)) {
+            if (gw.isEmpty() || !t.getNetworksList().stream().allMatch(a -> known.contains(a.getNetworkId()))) {
                 netns.delete(id);
                 continue;
             }
             gatewayAddresses.restore(id, gw.get());
-            plane.attach(Endpoints.sandbox(t, NetnsRef.named(netns.name(id)), Endpoints.gatewayIf(t), gw.get()),
+            survivors.put(Endpoints.sandbox(t, NetnsRef.named(netns.name(id)), Endpoints.gatewayIf(t), gw.get()),
                     Endpoints.local(t));
             addLocal(t, gw.get());
         }
+        plane.restore(view.overlayNetworks(), survivors);
         plane.reconcile();
         LOG.log(System.Logger.Level.INFO, "network: data plane reconciled; " + local.size()
                 + " container namespace(s) reattached");

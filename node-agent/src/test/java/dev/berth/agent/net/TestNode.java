@@ -3,6 +3,7 @@ package dev.berth.agent.net;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Message;
+import dev.berth.testhosts.TestHosts;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -32,9 +33,9 @@ final class TestNode implements AutoCloseable {
         this.ip = ip;
         this.log = state.resolveSibling(id + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        this.args = List.of("nsenter", "--net=/run/netns/" + hostNs, java, "-XX:+UseSerialGC", "-Xmx128m",
+        this.args = TestHosts.inHost(hostNs, List.of(java, "-XX:+UseSerialGC", "-Xmx128m",
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), NodeHarness.class.getName(),
-                id, state.toString(), ip, imageTar.toString(), upstreamIp);
+                id, state.toString(), ip, imageTar.toString(), upstreamIp));
     }
 
     /** Starts (or restarts) the node's process and waits until it is ready. */

@@ -105,19 +105,40 @@ public final class DataPlane {
     apply(false);
   }
 
+  /**
+   * After an agent restart: declares the networks and the containers that survived, without touching
+   * the kernel (applying a state that lacks the containers would delete their veths); follow with
+   * {@link #reconcile}.
+   */
+  public synchronized void restore(Collection<OverlayNetwork> nets, Map<Sandbox, List<LocalEndpoint>> containers) {
+    Map<String, OverlayNetwork> next = new LinkedHashMap<>();
+    nets.forEach(n -> next.put(n.id(), n));
+    containers.forEach((sandbox, eps) -> checkEndpoints(sandbox, eps, next));
+    networks.clear();
+    networks.putAll(next);
+    containers.forEach((sandbox, eps) -> {
+      sandboxes.put(sandbox.id(), sandbox);
+      endpoints.put(sandbox.id(), List.copyOf(eps));
+    });
+  }
+
   /** Plugs a container into its networks and the gateway bridge. */
   public synchronized void attach(Sandbox sandbox, List<LocalEndpoint> eps) throws IOException {
+    checkEndpoints(sandbox, eps, networks);
+    sandboxes.put(sandbox.id(), sandbox);
+    endpoints.put(sandbox.id(), List.copyOf(eps));
+    apply(false);
+  }
+
+  private static void checkEndpoints(Sandbox sandbox, List<LocalEndpoint> eps, Map<String, OverlayNetwork> nets) {
     for (LocalEndpoint e : eps) {
       if (!e.sandboxId().equals(sandbox.id())) {
         throw new IllegalArgumentException("endpoint for " + e.sandboxId() + " given with sandbox " + sandbox.id());
       }
-      if (!networks.containsKey(e.networkId())) {
+      if (!nets.containsKey(e.networkId())) {
         throw new IllegalArgumentException("container " + sandbox.id() + " names unknown network " + e.networkId());
       }
     }
-    sandboxes.put(sandbox.id(), sandbox);
-    endpoints.put(sandbox.id(), List.copyOf(eps));
-    apply(false);
   }
 
   /** Unplugs a container (its veths go; a namespace already gone took them along). */
