@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -59,6 +60,8 @@ public final class NetworkController implements TaskNetworking, BiConsumer<Strin
     private final RecordTable table = new RecordTable();
     private final Set<RecordTable.Endpoint> records = new HashSet<>();
     private final Map<String, Local> local = new LinkedHashMap<>();
+    /** Gateway-leg addresses of wired tasks, read by health probes from other threads. */
+    private final Map<String, InetAddress> addresses = new ConcurrentHashMap<>();
     private final GatewayAddresses gatewayAddresses;
     private NetworkView view;
     private DataPlane plane;
@@ -125,6 +128,11 @@ public final class NetworkController implements TaskNetworking, BiConsumer<Strin
             unwire(taskId);
             return null;
         });
+    }
+
+    @Override
+    public Optional<InetAddress> address(String taskId) {
+        return Optional.ofNullable(addresses.get(taskId));
     }
 
     /** What the node's DNS server answers from (read-only use: tests and diagnostics). */
@@ -270,16 +278,17 @@ public final class NetworkController implements TaskNetworking, BiConsumer<Strin
         }
         addLocal(task, gw);
         syncMesh();
-        return new Attachment(netns.path(id), ContainerFiles.of(plane.node().gatewayRouter(), hostname, task),
-                InetAddress.getByName(Cidr.hostOf(gw)));
+        return new Attachment(netns.path(id), ContainerFiles.of(plane.node().gatewayRouter(), hostname, task));
     }
 
-    private void addLocal(Task t, String gatewayAddress) {
+    /** Throws only for a malformed address (an IP literal is never looked up). */
+    private void addLocal(Task t, String gatewayAddress) throws IOException {
         Set<String> nets = new HashSet<>();
         t.getNetworksList().forEach(a -> nets.add(a.getNetworkId()));
         Local l = new Local(t.getServiceId(), gatewayAddress, nets);
         local.put(t.getMeta().getId(), l);
         table.putClient(l.gatewayIp(), nets);
+        addresses.put(t.getMeta().getId(), InetAddress.getByName(l.gatewayIp()));
     }
 
     private void unwire(String taskId) throws IOException {
@@ -287,6 +296,7 @@ public final class NetworkController implements TaskNetworking, BiConsumer<Strin
             return;
         }
         Local l = local.remove(taskId);
+        addresses.remove(taskId);
         if (l != null) {
             table.removeClient(l.gatewayIp());
         }

@@ -62,8 +62,6 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
     private final TaskNetworking networking;
     private final ScheduledExecutorService poller;
     private final Map<String, Ready> ready = new ConcurrentHashMap<>();
-    /** Task id to the address its ports are reached at, for tasks wired to networks. */
-    private final Map<String, InetAddress> addresses = new ConcurrentHashMap<>();
     private final Set<String> watched = ConcurrentHashMap.newKeySet();
     private final Set<String> known = ConcurrentHashMap.newKeySet();
     private final Object createLock = new Object();
@@ -210,7 +208,6 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
                     release(id, e);
                     throw e;
                 }
-                net.ifPresent(n -> addresses.put(id, n.address()));
             }
             info = rt.startDetached(id); // the exit watcher below polls exit records; no waiter per container
         }
@@ -257,7 +254,6 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
             runtime().remove(taskId);
         }
         networking.release(taskId);
-        addresses.remove(taskId);
         known.remove(taskId);
     }
 
@@ -288,7 +284,7 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
      */
     @Override
     public InetAddress probeAddress(String taskId) {
-        return addresses.getOrDefault(taskId, InetAddress.getLoopbackAddress());
+        return networking.address(taskId).orElse(InetAddress.getLoopbackAddress());
     }
 
     @Override
@@ -377,7 +373,6 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
      * retried by {@link #remove}.
      */
     private void release(String taskId, Exception cause) {
-        addresses.remove(taskId);
         try {
             networking.release(taskId);
         } catch (Exception e) {

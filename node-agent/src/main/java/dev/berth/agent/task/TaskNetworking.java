@@ -26,6 +26,11 @@ public interface TaskNetworking {
         @Override
         public void release(String taskId) {
         }
+
+        @Override
+        public Optional<InetAddress> address(String taskId) {
+            return Optional.empty();
+        }
     };
 
     /**
@@ -39,13 +44,18 @@ public interface TaskNetworking {
     void release(String taskId) throws Exception;
 
     /**
+     * Where the agent reaches a wired task's ports (health probes): its gateway-leg address, also for a
+     * container adopted after an agent restart. Empty for a task that is not wired. Never blocks.
+     */
+    Optional<InetAddress> address(String taskId);
+
+    /**
      * A wired namespace.
      *
      * @param netns path of the namespace the container joins
      * @param files files for the container's root (/etc/resolv.conf, /etc/hosts)
-     * @param address where the agent reaches the task's ports (health probes): its gateway-leg address
      */
-    record Attachment(Path netns, Map<String, String> files, InetAddress address) {
+    record Attachment(Path netns, Map<String, String> files) {
         public Attachment {
             files = Map.copyOf(files);
         }
