@@ -86,6 +86,8 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
   private final ScheduledExecutorService batching;
   private final AutoCloseable listener;
   private final AtomicLong refusedReports = new AtomicLong();
+  /** Owned by the fan-out thread: built at the first session, dropped when leadership ends. */
+  private AssignmentFeed feed;
   private volatile boolean leading;
   private ScheduledFuture<?> monitorTask;
 
@@ -150,6 +152,7 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
       monitorTask.cancel(false);
       monitorTask = null;
     }
+    onFanout(() -> feed = null);
     for (AgentSession session : List.copyOf(sessions.values())) {
       sessions.remove(session.nodeId, session);
       session.close(redirect().orElse(null),
@@ -300,8 +303,7 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
           .asRuntimeException());
       return null;
     }
-    AgentSession session = new AgentSession(nodeId, ids.next(), open.getDescription(), out,
-        id -> store.read(v -> v.network(id)));
+    AgentSession session = new AgentSession(nodeId, ids.next(), open.getDescription(), out);
     AgentSession previous = sessions.put(nodeId, session);
     if (previous != null) {
       previous.close(null, Status.ABORTED.withDescription("replaced by a newer session of the same node"));
@@ -310,17 +312,12 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
     session.send(ManagerMessage.newBuilder().setAccepted(SessionAccepted.newBuilder()
         .setSessionId(session.sessionId).setHeartbeatPeriodMs(config.heartbeatPeriodMs())
         .addAllManagers(membership.leaderFirst())).build());
-    record Snapshot(long index, List<Task> tasks) {}
-    Snapshot snapshot = store.read(v -> {
-      List<Task> tasks = new ArrayList<>();
-      for (Task task : v.tasksOfNode(nodeId)) {
-        if (!TaskStates.isTerminal(task)) {
-          tasks.add(task);
-        }
+    onFanout(() -> {
+      if (feed == null) {
+        feed = store.read(AssignmentFeed::build);
       }
-      return new Snapshot(v.index(), tasks);
+      session.sendFull(feed);
     });
-    session.sendFull(snapshot.index(), snapshot.tasks());
     housekeeping.execute(this::checkHeartbeats); // mark the node READY without waiting a period
     return session;
   }
@@ -364,27 +361,27 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
   // ------------------------------------------------------------------ store changes
 
   private void onApplied(long index, List<WatchEvent> events) {
-    if (sessions.isEmpty() || events.isEmpty()) {
+    if (!leading || events.isEmpty()) {
       return;
     }
-    Map<String, List<WatchEvent>> byNode = null;
-    for (WatchEvent event : events) {
-      if (event.getKind() == ObjectKind.KIND_TASK && !event.getTask().getNodeId().isEmpty()
-          && sessions.containsKey(event.getTask().getNodeId())) {
-        if (byNode == null) {
-          byNode = new HashMap<>();
-        }
-        byNode.computeIfAbsent(event.getTask().getNodeId(), n -> new ArrayList<>()).add(event);
+    onFanout(() -> {
+      if (feed == null || index <= feed.index()) {
+        return; // no session synced yet (the feed is built at the first), or already reflected
       }
-    }
-    if (byNode != null) {
-      Map<String, List<WatchEvent>> changes = byNode;
-      fanout.execute(() -> changes.forEach((node, nodeEvents) -> {
-        AgentSession session = sessions.get(node);
-        if (session != null) {
-          session.deliver(index, nodeEvents);
+      AssignmentFeed.Changes changes = feed.apply(index, events);
+      if (!changes.isEmpty()) {
+        for (AgentSession session : sessions.values()) {
+          session.deliver(changes, feed);
         }
-      }));
+      }
+    });
+  }
+
+  private void onFanout(Runnable job) {
+    try {
+      fanout.execute(job);
+    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      // the dispatcher is closing: no session is left to feed
     }
   }
 

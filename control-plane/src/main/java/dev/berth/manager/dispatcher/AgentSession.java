@@ -2,8 +2,7 @@ package dev.berth.manager.dispatcher;
 
 import dev.berth.api.v1.Assignments;
 import dev.berth.api.v1.ManagerMessage;
-import dev.berth.api.v1.Network;
-import dev.berth.api.v1.NetworkAttachment;
+import dev.berth.api.v1.Endpoint;
 import dev.berth.api.v1.NodeDescription;
 import dev.berth.api.v1.Task;
 import dev.berth.api.v1.TaskState;
@@ -12,53 +11,55 @@ import dev.berth.manager.orchestrator.TaskStates;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 
 /**
- * One agent's open Session stream on the leader: sends the node's full task set once, then
- * numbered incremental Assignments built from applied store changes.
+ * One agent's open Session stream on the leader: sends the node's full set once, then
+ * numbered incremental Assignments built from the {@link AssignmentFeed}'s changes.
  *
- * <p>Changes that arrive before the full set has been read are buffered and replayed after
- * it, skipping those already reflected in it (by log index), so the agent sees every change
- * exactly once after the full set. A task is (re)sent only when it is new to the session or its
- * desired state changed — the agent's own status reports do not echo back.
+ * <p>The full set carries the node's unfinished tasks, the networks it serves (those its
+ * tasks attach to, plus ingress: every node runs the routing mesh), every endpoint record on
+ * those networks, every service published through the mesh and the node's own ingress
+ * address. Deltas carry only what changed: a task is (re)sent when it is new to the session
+ * or its desired state changed (the agent's own status reports do not echo back); endpoint
+ * records added or changed on served networks, and removals keyed "task_id/network_id"; a
+ * network the node starts serving brings its Network object and all its records, one it
+ * stops serving takes its records away; published services added, changed or removed; the
+ * node's ingress attachment when it changes.
  *
- * <p>Thread model: all methods are synchronized (the gRPC observer is not thread-safe);
- * called from gRPC threads (open), the dispatcher's fan-out thread (changes) and the leader
- * callbacks (close).
+ * <p>Thread model: {@link #sendFull} and {@link #deliver} run on the dispatcher's fan-out
+ * thread (which owns the feed), {@link #send} and {@link #close} anywhere; all are
+ * synchronized because the gRPC observer is not thread-safe.
  */
 final class AgentSession {
-  private record Buffered(long index, List<WatchEvent> events) {}
-
   final String nodeId;
   final String sessionId;
   final NodeDescription description;
   private final StreamObserver<ManagerMessage> out;
-  private final Function<String, Optional<Network>> networks;
-  private final List<Buffered> buffer = new ArrayList<>();
   private final Map<String, TaskState> sentDesired = new HashMap<>();
   /** Every task id this session has sent and not yet told the agent to remove. */
   private final Set<String> sent = new HashSet<>();
   private final Set<String> sentNetworks = new HashSet<>();
+  /** Networks whose endpoint records the agent holds. */
+  private Set<String> served = Set.of();
   private boolean synced;
-  private long syncedIndex;
   private long seq;
   private boolean closed;
 
   AgentSession(String nodeId, String sessionId, NodeDescription description,
-      StreamObserver<ManagerMessage> out, Function<String, Optional<Network>> networks) {
+      StreamObserver<ManagerMessage> out) {
     this.nodeId = nodeId;
     this.sessionId = sessionId;
     this.description = description;
     this.out = out;
-    this.networks = networks;
   }
 
   synchronized void send(ManagerMessage message) {
@@ -67,39 +68,98 @@ final class AgentSession {
     }
   }
 
-  /** Sends the full set read at {@code index}, then the buffered changes newer than it. */
-  synchronized void sendFull(long index, List<Task> tasks) {
+  /** Sends the full set as the feed has it now; later changes come through {@link #deliver}. */
+  synchronized void sendFull(AssignmentFeed feed) {
     if (closed) {
       return;
     }
     Assignments.Builder full = Assignments.newBuilder().setSeq(++seq).setFull(true);
+    List<Task> tasks = new ArrayList<>();
+    for (Task task : feed.tasksOfNode(nodeId)) {
+      if (!TaskStates.isTerminal(task)) {
+        tasks.add(task);
+      }
+    }
+    tasks.sort(Comparator.comparing(t -> t.getMeta().getId()));
     for (Task task : tasks) {
       sentDesired.put(task.getMeta().getId(), task.getDesiredState());
       sent.add(task.getMeta().getId());
       full.addTasks(task);
-      addNetworks(task, full);
     }
+    served = feed.servedBy(nodeId);
+    for (String net : served) {
+      addNetwork(feed, net, full);
+      full.addAllEndpoints(feed.endpointsOn(net));
+    }
+    full.addAllPublished(feed.published());
+    feed.ingressAttachment(nodeId).ifPresent(full::setIngressAttachment);
     out.onNext(ManagerMessage.newBuilder().setAssignments(full).build());
     synced = true;
-    syncedIndex = index;
-    for (Buffered b : buffer) {
-      deliver(b.index(), b.events());
-    }
-    buffer.clear();
   }
 
-  /** Task changes of this node from one applied entry, in log order. */
-  synchronized void deliver(long index, List<WatchEvent> events) {
-    if (closed) {
+  /** Turns one applied entry's changes into this node's delta (nothing when none concern it). */
+  synchronized void deliver(AssignmentFeed.Changes changes, AssignmentFeed feed) {
+    if (closed || !synced) {
       return;
     }
-    if (!synced) {
-      buffer.add(new Buffered(index, events));
-      return;
+    Assignments.Builder delta = Assignments.newBuilder();
+    List<WatchEvent> own = changes.taskEvents.getOrDefault(nodeId, List.of());
+    addTasks(own, delta);
+    Set<String> now = own.isEmpty() && !changes.networksChanged ? served : feed.servedBy(nodeId);
+    Map<String, Endpoint> added = new LinkedHashMap<>();
+    Set<String> removed = new LinkedHashSet<>();
+    for (String net : now) {
+      if (!served.contains(net)) {
+        addNetwork(feed, net, delta);
+        feed.endpointsOn(net).forEach(e -> added.put(AssignmentFeed.key(e.getTaskId(), net), e));
+        continue;
+      }
+      Map<String, Boolean> changed = changes.endpoints.getOrDefault(net, Map.of());
+      for (Map.Entry<String, Boolean> c : changed.entrySet()) {
+        Optional<Endpoint> e = feed.endpoint(net, c.getKey());
+        if (e.isPresent()) {
+          added.put(c.getKey(), e.get());
+        } else if (c.getValue()) {
+          removed.add(c.getKey());
+        }
+      }
     }
-    if (index <= syncedIndex) {
-      return;
+    for (String net : served) {
+      if (!now.contains(net)) {
+        Map<String, Boolean> changed = changes.endpoints.getOrDefault(net, Map.of());
+        for (Endpoint e : feed.endpointsOn(net)) {
+          String key = AssignmentFeed.key(e.getTaskId(), net);
+          if (changed.getOrDefault(key, true)) {
+            removed.add(key);
+          }
+        }
+        changed.forEach((key, existed) -> {
+          if (existed && feed.endpoint(net, key).isEmpty()) {
+            removed.add(key);
+          }
+        });
+      }
     }
+    served = now;
+    delta.addAllEndpoints(added.values()).addAllRemovedEndpoints(removed);
+    changes.published.forEach((id, present) -> {
+      if (present) {
+        feed.published(id).ifPresent(delta::addPublished);
+      } else {
+        delta.addRemovedPublished(id);
+      }
+    });
+    if (changes.ingress.contains(nodeId)) {
+      feed.ingressAttachment(nodeId).ifPresent(delta::setIngressAttachment);
+    }
+    if (!delta.build().equals(Assignments.getDefaultInstance())) {
+      out.onNext(ManagerMessage.newBuilder()
+          .setAssignments(delta.setSeq(++seq).setFull(false)).build());
+    }
+  }
+
+  /** The node's own task changes: new tasks and desired-state changes, and removals. */
+  private void addTasks(List<WatchEvent> events, Assignments.Builder delta) {
     Map<String, Task> changed = new LinkedHashMap<>();
     List<String> removed = new ArrayList<>();
     for (WatchEvent event : events) {
@@ -124,23 +184,12 @@ final class AgentSession {
         sentDesired.remove(id); // ended as the agent reported; nothing more to tell it
       }
     }
-    if (changed.isEmpty() && removed.isEmpty()) {
-      return;
-    }
-    Assignments.Builder delta = Assignments.newBuilder().setSeq(++seq).setFull(false)
-        .addAllRemovedTaskIds(removed);
-    for (Task task : changed.values()) {
-      delta.addTasks(task);
-      addNetworks(task, delta);
-    }
-    out.onNext(ManagerMessage.newBuilder().setAssignments(delta).build());
+    delta.addAllTasks(changed.values()).addAllRemovedTaskIds(removed);
   }
 
-  private void addNetworks(Task task, Assignments.Builder message) {
-    for (NetworkAttachment attachment : task.getNetworksList()) {
-      if (sentNetworks.add(attachment.getNetworkId())) {
-        networks.apply(attachment.getNetworkId()).ifPresent(message::addNetworks);
-      }
+  private void addNetwork(AssignmentFeed feed, String networkId, Assignments.Builder message) {
+    if (sentNetworks.add(networkId)) {
+      feed.network(networkId).ifPresent(message::addNetworks);
     }
   }
 

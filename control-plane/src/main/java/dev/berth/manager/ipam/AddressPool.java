@@ -19,7 +19,7 @@ final class AddressPool {
   final Ipv4Subnet subnet;
   final int gateway;
   /** Offset of the address handed out last (0 = none yet). */
-  long cursor;
+  final long cursor;
   private final Map<Integer, String> owners = new HashMap<>();
 
   AddressPool(String networkId, String networkName, Ipv4Subnet subnet, int gateway, long cursor) {
@@ -48,12 +48,12 @@ final class AddressPool {
     return null;
   }
 
-  void take(int addr, String owner) {
-    owners.put(addr, owner);
-    cursor = subnet.offsetOf(addr);
+  /** Takes over the holders of the pool this one replaces (same network, refreshed cursor). */
+  void adopt(AddressPool previous) {
+    owners.putAll(previous.owners);
   }
 
-  /** Marks an address held without moving the cursor (rebuild from stored objects). */
+  /** Marks an address held by a stored object; the cursor is the stored network's. */
   void restore(int addr, String owner) {
     if (!usable(addr)) {
       throw new IllegalStateException("stored address " + Ipv4Subnet.formatAddress(addr)
@@ -66,8 +66,9 @@ final class AddressPool {
     }
   }
 
-  void free(int addr) {
-    owners.remove(addr);
+  /** Frees an address if {@code owner} holds it (a rollback may release what another re-took). */
+  void free(int addr, String owner) {
+    owners.remove(addr, owner);
   }
 
   String ownerOf(int addr) {

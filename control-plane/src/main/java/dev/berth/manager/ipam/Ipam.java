@@ -5,38 +5,39 @@ import dev.berth.api.v1.NetworkAttachment;
 import dev.berth.api.v1.Node;
 import dev.berth.api.v1.Task;
 import dev.berth.api.v1.TaskState;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeMap;
-import java.util.stream.Collectors;
+import java.util.TreeSet;
 
 /**
  * Cluster IPAM: VNIs and subnets for networks, addresses for tasks, ingress addresses
  * for nodes.
  *
- * <p>A pure, deterministic core: no I/O, no clock, no randomness, and no dependence on
- * hash iteration order. The Raft state machine calls it during apply, so every manager
- * makes the same decisions from the same log. Its whole state can be rebuilt from the
- * store's objects ({@link #rebuild}): the networks (VNI, subnet, gateway and the next-fit
- * {@code ipam_cursor}, which the caller writes back with {@link #stamp} after each
- * allocation), the tasks' {@link NetworkAttachment}s and the nodes' ingress attachments.
+ * <p>The store's objects are the one source of truth; this class is an index over them
+ * plus the pure decision functions that read it. The store calls the index side
+ * ({@link #putNetwork}, {@link #removeNetwork}, {@link #hold}, {@link #release}) from its
+ * own put/remove of networks, tasks and nodes, so the index follows every write, every
+ * rollback and every snapshot load exactly. Apply then asks the decision side
+ * ({@link #allocateNetwork}, {@link #nextAddress}, {@link #checkAvailable}) and writes the
+ * answer into the objects (the task's {@link NetworkAttachment}, the node's ingress
+ * attachment, the network's next-fit {@code ipam_cursor}). No I/O, no clock, no
+ * randomness, no hash order: every manager decides the same from the same log, and a
+ * manager restored from a snapshot decides as one that replayed the log.
  *
- * <p>Caller contract: call {@link #allocateTask} when a task is created, and
- * {@link #releaseTask} exactly when {@link #holdsAddresses} becomes false for it (its
- * agent confirmed it finished) or it is deleted from the store. Marking a task failed or
- * orphaned on the manager's side must NOT release it: its container may still run behind
- * a partition, and handing its address to another task would make a duplicate.
+ * <p>A task holds its addresses while {@link #holdsAddresses} is true: until its agent
+ * confirmed it finished, or it left the store. A task the manager merely gave up on
+ * (ORPHANED, desired REMOVE) keeps them: its container may still run behind a partition,
+ * and handing its address to another task would make a duplicate.
  *
- * <p>Thread model: not thread-safe; owned by the apply thread. Error contract: a refused
- * request throws {@link IpamException} and leaves the state exactly as it was.
+ * <p>Thread model: not thread-safe; owned by the apply thread (the store's write lock).
+ * Error contract: decisions throw {@link IpamException} and change nothing; the index side
+ * throws {@link IllegalStateException} for inconsistent stored objects (a corrupt store).
  */
 public final class Ipam {
   /** Agent-reported terminal states: the container is known to be gone. */
@@ -45,105 +46,127 @@ public final class Ipam {
   private static final int MIN_PREFIX = 8;
   private static final int MAX_PREFIX = 29;
 
-  private final IpamConfig config;
   /** Ordered by id so every scan over networks is deterministic. */
   private final TreeMap<String, AddressPool> pools = new TreeMap<>();
   private final TreeMap<String, Integer> vnis = new TreeMap<>();
-  /** owner key ("task/ID", "node/ID") -> network id -> address, in allocation order. */
-  private final Map<String, LinkedHashMap<String, Integer>> held = new HashMap<>();
   private String ingressId;
 
-  public Ipam(IpamConfig config) {
-    this.config = Objects.requireNonNull(config);
-  }
-
-  /** Whether a stored task still holds its addresses (it has some and is not confirmed finished). */
+  /** Whether a stored task holds its addresses (it has some and is not confirmed finished). */
   public static boolean holdsAddresses(Task task) {
     return task.getNetworksCount() > 0 && !CONFIRMED_FINISHED.contains(task.getStatus().getState());
   }
 
-  /**
-   * Rebuilds the allocator from stored objects. Yields the same state as the incremental
-   * calls that produced those objects.
-   *
-   * @throws IllegalStateException when the objects are inconsistent (two holders of one
-   *     address, an attachment to an unknown network): the store itself is corrupt
-   */
-  public static Ipam rebuild(IpamConfig config, Collection<Network> networks, Collection<Task> tasks,
-      Collection<Node> nodes) {
-    Ipam ipam = new Ipam(config);
-    for (Network n : networks) {
-      try {
-        Ipv4Subnet subnet = Ipv4Subnet.parse(n.getSubnet());
-        int gw = Ipv4Subnet.parseAddress(n.getGateway());
-        ipam.pools.put(n.getMeta().getId(),
-            new AddressPool(n.getMeta().getId(), n.getSpec().getName(), subnet, gw, n.getIpamCursor()));
-      } catch (IpamException e) {
-        throw new IllegalStateException("stored network " + n.getSpec().getName() + ": " + e.getMessage(), e);
-      }
-      ipam.vnis.put(n.getMeta().getId(), n.getVni());
-      if (n.getSpec().getIngress()) {
-        ipam.ingressId = n.getMeta().getId();
-      }
-    }
+  /** Owner key of a task's addresses, as {@link #holderOf} reports it. */
+  public static String taskOwner(String taskId) {
+    return "task/" + taskId;
+  }
+
+  /** Owner key of a node's ingress address. */
+  public static String nodeOwner(String nodeId) {
+    return "node/" + nodeId;
+  }
+
+  /** The index over stored objects (what the store maintains incrementally). */
+  public static Ipam rebuild(Collection<Network> networks, Collection<Task> tasks, Collection<Node> nodes) {
+    Ipam ipam = new Ipam();
+    networks.forEach(ipam::putNetwork);
     for (Task t : tasks) {
       if (holdsAddresses(t)) {
-        for (NetworkAttachment a : t.getNetworksList()) {
-          ipam.restore(taskKey(t.getMeta().getId()), a);
-        }
+        ipam.hold(taskOwner(t.getMeta().getId()), t.getNetworksList());
       }
     }
     for (Node n : nodes) {
       if (n.hasIngressAttachment()) {
-        ipam.restore(nodeKey(n.getMeta().getId()), n.getIngressAttachment());
+        ipam.hold(nodeOwner(n.getMeta().getId()), List.of(n.getIngressAttachment()));
       }
     }
     return ipam;
   }
 
-  private void restore(String owner, NetworkAttachment a) {
-    AddressPool pool = pools.get(a.getNetworkId());
-    if (pool == null) {
-      throw new IllegalStateException(owner + " is attached to unknown network " + a.getNetworkId());
-    }
-    int addr;
+  // ---------------------------------------------------------------- index (called by the store)
+
+  /** Adds a stored network or refreshes it (cursor, name); its holders are kept. */
+  public void putNetwork(Network n) {
+    String id = n.getMeta().getId();
+    AddressPool old = pools.get(id);
+    AddressPool pool;
     try {
-      addr = Ipv4Subnet.parseAddress(stripPrefix(a.getAddress()));
+      pool = new AddressPool(id, n.getSpec().getName(), Ipv4Subnet.parse(n.getSubnet()),
+          Ipv4Subnet.parseAddress(n.getGateway()), Integer.toUnsignedLong(n.getIpamCursor()));
+    } catch (IpamException e) {
+      throw new IllegalStateException("stored network " + n.getSpec().getName() + ": " + e.getMessage(), e);
+    }
+    if (old != null) {
+      pool.adopt(old);
+    }
+    pools.put(id, pool);
+    vnis.put(id, n.getVni());
+    if (n.getSpec().getIngress()) {
+      ingressId = id;
+    } else if (id.equals(ingressId)) {
+      ingressId = null;
+    }
+  }
+
+  /** Forgets a network and whatever it still indexed (the store removed it). */
+  public void removeNetwork(String networkId) {
+    pools.remove(networkId);
+    vnis.remove(networkId);
+    if (networkId.equals(ingressId)) {
+      ingressId = null;
+    }
+  }
+
+  /** Records that {@code owner} holds these addresses (a stored task or node). */
+  public void hold(String owner, List<NetworkAttachment> attachments) {
+    for (NetworkAttachment a : attachments) {
+      AddressPool pool = pools.get(a.getNetworkId());
+      if (pool == null) {
+        throw new IllegalStateException(owner + " holds an address on unknown network " + a.getNetworkId());
+      }
+      pool.restore(storedAddress(owner, a), owner);
+    }
+  }
+
+  /** Records that {@code owner} no longer holds these addresses. */
+  public void release(String owner, List<NetworkAttachment> attachments) {
+    for (NetworkAttachment a : attachments) {
+      AddressPool pool = pools.get(a.getNetworkId());
+      if (pool != null) {
+        pool.free(storedAddress(owner, a), owner);
+      }
+    }
+  }
+
+  private static int storedAddress(String owner, NetworkAttachment a) {
+    try {
+      return Ipv4Subnet.parseAddress(stripPrefix(a.getAddress()));
     } catch (IpamException e) {
       throw new IllegalStateException(owner + ": " + e.getMessage(), e);
     }
-    pool.restore(addr, owner);
-    held.computeIfAbsent(owner, k -> new LinkedHashMap<>()).put(pool.networkId, addr);
   }
 
-  // ---------------------------------------------------------------- networks
+  // ---------------------------------------------------------------- decisions (pure)
 
   /**
-   * Gives a new network its VNI, subnet (the spec's, validated, or one carved from the
-   * default pool) and gateway. Returns the network with those fields set, to be stored.
+   * A new network with its VNI, subnet (the spec's, validated, or the first free one carved
+   * from the default pool) and gateway set. Does not index it: the caller stores it.
    */
-  public Network createNetwork(Network network) throws IpamException {
+  public Network allocateNetwork(Network network, IpamConfig config) throws IpamException {
     String id = network.getMeta().getId();
     String name = network.getSpec().getName();
-    if (id.isEmpty()) {
-      throw IpamException.invalid("network '" + name + "' has no id");
-    }
     if (pools.containsKey(id)) {
-      throw new IpamException(IpamException.Reason.CONFLICT, "network id " + id + " already has addresses");
+      throw new IpamException(IpamException.Reason.CONFLICT, "network id " + id + " already exists");
     }
     if (network.getSpec().getIngress() && ingressId != null) {
       throw new IpamException(IpamException.Reason.CONFLICT,
           "an ingress network already exists: " + pools.get(ingressId).networkName);
     }
-    Ipv4Subnet subnet = network.getSpec().getSubnet().isEmpty() ? carveFromPool(name) : userSubnet(network);
+    Ipv4Subnet subnet = network.getSpec().getSubnet().isEmpty()
+        ? carveFromPool(name, config) : userSubnet(network);
     int gateway = gatewayOf(network, subnet);
-    int vni = nextVni();
-    pools.put(id, new AddressPool(id, name, subnet, gateway, 0));
-    vnis.put(id, vni);
-    if (network.getSpec().getIngress()) {
-      ingressId = id;
-    }
-    return stamp(network);
+    return network.toBuilder().setVni(nextVni(config)).setSubnet(subnet.toString())
+        .setGateway(Ipv4Subnet.formatAddress(gateway)).setIpamCursor(0).build();
   }
 
   private Ipv4Subnet userSubnet(Network network) throws IpamException {
@@ -162,7 +185,7 @@ public final class Ipam {
     return s;
   }
 
-  private Ipv4Subnet carveFromPool(String name) throws IpamException {
+  private Ipv4Subnet carveFromPool(String name, IpamConfig config) throws IpamException {
     Ipv4Subnet pool = config.defaultPool();
     long step = 1L << (32 - config.defaultSubnetPrefix());
     for (long off = 0; off < pool.size(); off += step) {
@@ -191,7 +214,7 @@ public final class Ipam {
   }
 
   /** Lowest VNI of the range not used by an existing network: a function of the stored set. */
-  private int nextVni() throws IpamException {
+  private int nextVni(IpamConfig config) throws IpamException {
     Set<Integer> used = Set.copyOf(vnis.values());
     for (long v = config.vniMin(); v <= config.vniMax(); v++) {
       if (!used.contains((int) v)) {
@@ -203,64 +226,47 @@ public final class Ipam {
   }
 
   /**
-   * Forgets a network. Refused while any task or node still holds an address on it
-   * (names up to five holders).
+   * The next free address of a network after its cursor (next-fit, wrapping), as an
+   * attachment. Takes nothing: the caller stores the holder and {@link #cursorAfter}.
    */
-  public void removeNetwork(String networkId) throws IpamException {
+  public NetworkAttachment nextAddress(String networkId) throws IpamException {
     AddressPool pool = pool(networkId);
-    if (!pool.owners().isEmpty()) {
-      String holders = new TreeMap<>(pool.owners()).values().stream().limit(5).collect(Collectors.joining(", "));
-      throw new IpamException(IpamException.Reason.CONFLICT, "network " + pool.networkName + " still has "
-          + pool.owners().size() + " address(es) in use, by " + holders);
+    Integer addr = pool.nextFree();
+    if (addr == null) {
+      throw new IpamException(IpamException.Reason.EXHAUSTED,
+          "network " + pool.networkName + " (" + pool.subnet + ") has no free address");
     }
-    pools.remove(networkId);
-    vnis.remove(networkId);
-    if (networkId.equals(ingressId)) {
-      ingressId = null;
-    }
+    return attachment(pool, addr);
   }
-
-  /** The network with its IPAM fields (vni, subnet, gateway, cursor) set from this state. */
-  public Network stamp(Network network) {
-    AddressPool pool = pools.get(network.getMeta().getId());
-    if (pool == null) {
-      return network;
-    }
-    return network.toBuilder()
-        .setVni(vnis.get(pool.networkId))
-        .setSubnet(pool.subnet.toString())
-        .setGateway(Ipv4Subnet.formatAddress(pool.gateway))
-        .setIpamCursor((int) pool.cursor)
-        .build();
-  }
-
-  // ---------------------------------------------------------------- addresses
 
   /**
-   * Gives a task one address on each network, all or nothing. Idempotent: a task that
-   * already holds addresses gets the same ones back (a retried log entry).
-   *
-   * @return one attachment per network, in the order given (aliases left for the caller)
+   * Checks an address chosen elsewhere (a plan computed on a stale snapshot) before it is
+   * stored, and returns it normalised (CIDR form, derived MAC).
    */
-  public List<NetworkAttachment> allocateTask(String taskId, List<String> networkIds) throws IpamException {
-    return allocate(taskKey(taskId), networkIds);
-  }
-
-  /** Frees every address of a task; no-op for a task holding none. */
-  public void releaseTask(String taskId) {
-    release(taskKey(taskId));
-  }
-
-  /** Gives a node its address on the ingress network (idempotent). */
-  public NetworkAttachment allocateNode(String nodeId) throws IpamException {
-    if (ingressId == null) {
-      throw new IpamException(IpamException.Reason.NOT_FOUND, "there is no ingress network");
+  public NetworkAttachment checkAvailable(String owner, NetworkAttachment a) throws IpamException {
+    AddressPool pool = pool(a.getNetworkId());
+    int addr = Ipv4Subnet.parseAddress(stripPrefix(a.getAddress()));
+    if (!pool.usable(addr)) {
+      throw IpamException.invalid("address " + a.getAddress() + " is not a usable host address of network "
+          + pool.networkName + " (" + pool.subnet + ", gateway " + Ipv4Subnet.formatAddress(pool.gateway) + ")");
     }
-    return allocate(nodeKey(nodeId), List.of(ingressId)).get(0);
+    String holder = pool.ownerOf(addr);
+    if (holder != null && !holder.equals(owner)) {
+      throw new IpamException(IpamException.Reason.CONFLICT, "address " + Ipv4Subnet.formatAddress(addr)
+          + " on network " + pool.networkName + " is already held by " + holder);
+    }
+    return attachment(pool, addr).toBuilder().addAllAliases(a.getAliasesList()).build();
   }
 
-  public void releaseNode(String nodeId) {
-    release(nodeKey(nodeId));
+  /** The cursor value a network gets once {@code a} (an address on it) has been handed out. */
+  public int cursorAfter(NetworkAttachment a) throws IpamException {
+    AddressPool pool = pool(a.getNetworkId());
+    return (int) pool.subnet.offsetOf(Ipv4Subnet.parseAddress(stripPrefix(a.getAddress())));
+  }
+
+  private static NetworkAttachment attachment(AddressPool pool, int addr) {
+    return NetworkAttachment.newBuilder().setNetworkId(pool.networkId)
+        .setAddress(pool.subnet.cidrOf(addr)).setMac(Ipv4Subnet.macOf(addr)).build();
   }
 
   public Optional<String> ingressNetworkId() {
@@ -272,60 +278,10 @@ public final class Ipam {
     return Optional.ofNullable(pool(networkId).ownerOf(Ipv4Subnet.parseAddress(stripPrefix(address))));
   }
 
-  private List<NetworkAttachment> allocate(String owner, List<String> networkIds) throws IpamException {
-    if (Set.copyOf(networkIds).size() != networkIds.size()) {
-      throw IpamException.invalid(owner + " names a network twice: " + networkIds);
-    }
-    for (String id : networkIds) {
-      pool(id);
-    }
-    LinkedHashMap<String, Integer> mine = held.get(owner);
-    if (mine != null) {
-      if (!mine.keySet().equals(Set.copyOf(networkIds))) {
-        throw new IpamException(IpamException.Reason.CONFLICT, owner + " already holds addresses on "
-            + mine.keySet() + ", not " + networkIds);
-      }
-      return attachments(networkIds, mine);
-    }
-    // Choose everything before taking anything, so a full network leaves no partial allocation.
-    LinkedHashMap<String, Integer> chosen = new LinkedHashMap<>();
-    for (String id : networkIds) {
-      AddressPool pool = pools.get(id);
-      Integer addr = pool.nextFree();
-      if (addr == null) {
-        throw new IpamException(IpamException.Reason.EXHAUSTED,
-            "network " + pool.networkName + " (" + pool.subnet + ") has no free address");
-      }
-      chosen.put(id, addr);
-    }
-    chosen.forEach((id, addr) -> pools.get(id).take(addr, owner));
-    held.put(owner, chosen);
-    return attachments(networkIds, chosen);
-  }
-
-  private List<NetworkAttachment> attachments(List<String> networkIds, Map<String, Integer> addrs) {
-    List<NetworkAttachment> out = new ArrayList<>(networkIds.size());
-    for (String id : networkIds) {
-      int addr = addrs.get(id);
-      out.add(NetworkAttachment.newBuilder()
-          .setNetworkId(id)
-          .setAddress(pools.get(id).subnet.cidrOf(addr))
-          .setMac(Ipv4Subnet.macOf(addr))
-          .build());
-    }
-    return out;
-  }
-
-  private void release(String owner) {
-    LinkedHashMap<String, Integer> mine = held.remove(owner);
-    if (mine != null) {
-      mine.forEach((id, addr) -> {
-        AddressPool pool = pools.get(id);
-        if (pool != null) {
-          pool.free(addr);
-        }
-      });
-    }
+  /** Every holder of an address on a network, sorted; empty for an unknown network. */
+  public SortedSet<String> holders(String networkId) {
+    AddressPool pool = pools.get(networkId);
+    return pool == null ? new TreeSet<>() : new TreeSet<>(pool.owners().values());
   }
 
   private AddressPool pool(String networkId) throws IpamException {
@@ -341,19 +297,11 @@ public final class Ipam {
     return slash < 0 ? address : address.substring(0, slash);
   }
 
-  private static String taskKey(String id) {
-    return "task/" + id;
-  }
-
-  private static String nodeKey(String id) {
-    return "node/" + id;
-  }
-
   /** Equal when every network, VNI, cursor and holder is the same (rebuild vs incremental). */
   @Override
   public boolean equals(Object o) {
-    return o instanceof Ipam i && config.equals(i.config) && pools.equals(i.pools) && vnis.equals(i.vnis)
-        && held.equals(i.held) && Objects.equals(ingressId, i.ingressId);
+    return o instanceof Ipam i && pools.equals(i.pools) && vnis.equals(i.vnis)
+        && Objects.equals(ingressId, i.ingressId);
   }
 
   @Override

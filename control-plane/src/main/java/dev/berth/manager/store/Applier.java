@@ -48,6 +48,7 @@ public final class Applier {
               : new ApplyException(e.code(), "commands[" + i + "]: " + e.getMessage());
         }
       }
+      ctx.finish();
       state.commit();
       result = ApplyResult.newBuilder().setCode("OK").setIndex(index)
           .addAllCreatedIds(ctx.createdIds).build();

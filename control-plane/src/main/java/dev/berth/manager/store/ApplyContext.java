@@ -9,7 +9,9 @@ import dev.berth.api.v1.Service;
 import dev.berth.api.v1.Task;
 import dev.berth.api.v1.WatchEvent;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * State of one entry's application: the store, the entry's index and timestamp, and the
@@ -22,6 +24,8 @@ final class ApplyContext {
   final long timestampMs;
   final List<WatchEvent> events = new ArrayList<>();
   final List<String> createdIds = new ArrayList<>();
+  /** Networks whose IPAM cursor moved in this entry: one UPDATE event each, at the end. */
+  private final Set<String> cursorMoved = new LinkedHashSet<>();
 
   ApplyContext(StoreState state, long index, long timestampMs) {
     this.state = state;
@@ -89,6 +93,23 @@ final class ApplyContext {
     boolean existed = state.network(n.getMeta().getId()).isPresent();
     state.putNetwork(n);
     events.add(event(action(existed), ObjectKind.KIND_NETWORK).setNetwork(n).build());
+  }
+
+  /**
+   * Stores a network whose next-fit cursor moved. A plan creating many tasks moves it once
+   * per task; watchers get one event per network per entry, from {@link #finish}.
+   */
+  void moveCursor(Network n) {
+    state.putNetwork(n);
+    cursorMoved.add(n.getMeta().getId());
+  }
+
+  /** Completes the entry's events (called once, before the entry commits). */
+  void finish() {
+    for (String id : cursorMoved) {
+      state.network(id).ifPresent(n -> events.add(
+          event(WatchEvent.Action.UPDATE, ObjectKind.KIND_NETWORK).setNetwork(n).build()));
+    }
   }
 
   void removeNetwork(Network n) {

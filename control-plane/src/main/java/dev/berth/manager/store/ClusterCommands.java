@@ -4,24 +4,25 @@ import dev.berth.api.v1.Cluster;
 import dev.berth.api.v1.Network;
 import dev.berth.api.v1.NetworkAttachmentConfig;
 import dev.berth.api.v1.NetworkSpec;
+import dev.berth.api.v1.Node;
 import dev.berth.api.v1.NodeRole;
 import dev.berth.api.v1.Service;
 import dev.berth.internal.v1.CreateNetwork;
 import dev.berth.internal.v1.InitCluster;
 import dev.berth.internal.v1.RemoveNetwork;
 import dev.berth.internal.v1.RotateToken;
-import java.util.HashSet;
+import dev.berth.manager.ipam.Ipam;
+import dev.berth.manager.ipam.IpamConfig;
+import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /** Apply of cluster-wide commands: cluster init, join-token rotation, networks. */
 final class ClusterCommands {
-  static final String DEFAULT_POOL = "10.10.0.0/16";
-  static final int DEFAULT_SUBNET_SIZE = 24;
   static final int DEFAULT_HISTORY_LIMIT = 5;
-  /** VNIs below this are left to the operator's other VXLAN users. */
-  static final int FIRST_VNI = 4096;
-  static final int MAX_VNI = (1 << 24) - 1;
+  /** Name of the routing-mesh network init creates. */
+  public static final String INGRESS_NAME = "ingress";
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
 
   private ClusterCommands() {}
@@ -45,13 +46,14 @@ final class ClusterCommands {
       b.setTaskHistoryLimit(DEFAULT_HISTORY_LIMIT);
     }
     if (b.getDefaultAddressPool().isEmpty()) {
-      b.setDefaultAddressPool(DEFAULT_POOL);
+      b.setDefaultAddressPool(IpamConfig.DEFAULT.defaultPool().toString());
     }
-    Cidr.parse("cluster.default_address_pool", b.getDefaultAddressPool());
     if (b.getDefaultSubnetSize() == 0) {
-      b.setDefaultSubnetSize(DEFAULT_SUBNET_SIZE);
+      b.setDefaultSubnetSize(IpamConfig.DEFAULT.defaultSubnetPrefix());
     }
+    Addresses.validatedConfig(b.build());
     ctx.putCluster(b.build());
+    createIngress(ctx, c.getMeta().getId());
   }
 
   private static void checkHash(String field, String hash) {
@@ -73,6 +75,17 @@ final class ClusterCommands {
     ctx.putCluster(b.build());
   }
 
+  /**
+   * The routing-mesh network every cluster starts with (as Swarm's), created by init; its
+   * id is derived from the cluster's so that the init entry alone determines it.
+   */
+  static void createIngress(ApplyContext ctx, String clusterId) {
+    String id = "ingress-" + clusterId;
+    NetworkSpec spec = NetworkSpec.newBuilder().setName(INGRESS_NAME).setDriver("overlay")
+        .setIngress(true).build();
+    putNewNetwork(ctx, id, spec);
+  }
+
   static void createNetwork(ApplyContext ctx, CreateNetwork cmd) {
     requireId("id", cmd.getId());
     NetworkSpec spec = cmd.getSpec();
@@ -83,69 +96,75 @@ final class ClusterCommands {
     if (ctx.state.networkByName(spec.getName()).isPresent()) {
       throw ApplyException.exists("network \"" + spec.getName() + "\" already exists");
     }
-    Cidr subnet;
-    if (spec.getSubnet().isEmpty()) {
-      subnet = allocateSubnet(ctx);
-    } else {
-      subnet = Cidr.parse("spec.subnet", spec.getSubnet());
-      for (Network n : ctx.state.networks()) {
-        if (subnet.overlaps(Cidr.parse("subnet", n.getSubnet()))) {
-          throw ApplyException.precondition("spec.subnet: " + subnet + " overlaps network \""
-              + n.getSpec().getName() + "\" (" + n.getSubnet() + ")");
-        }
-      }
-    }
-    String gateway = spec.getGateway().isEmpty() ? Cidr.format(subnet.base() + 1) : spec.getGateway();
-    Network n = Network.newBuilder().setMeta(ctx.newMeta(cmd.getId()))
-        .setSpec(spec.getDriver().isEmpty() ? spec.toBuilder().setDriver("overlay").build() : spec)
-        .setVni(allocateVni(ctx)).setSubnet(subnet.toString()).setGateway(gateway).build();
-    ctx.putNetwork(n);
+    putNewNetwork(ctx, cmd.getId(),
+        spec.getDriver().isEmpty() ? spec.toBuilder().setDriver("overlay").build() : spec);
     ctx.createdIds.add(cmd.getId());
   }
 
-  private static int allocateVni(ApplyContext ctx) {
-    Set<Integer> used = new HashSet<>();
-    ctx.state.networks().forEach(n -> used.add(n.getVni()));
-    for (int vni = FIRST_VNI; vni <= MAX_VNI; vni++) {
-      if (!used.contains(vni)) {
-        return vni;
+  /** Stores a new network with its IPAM fields; an ingress network gives every node an address. */
+  private static void putNewNetwork(ApplyContext ctx, String id, NetworkSpec spec) {
+    Network n = Addresses.allocate(ctx, Network.newBuilder().setMeta(ctx.newMeta(id)).setSpec(spec).build());
+    ctx.putNetwork(n);
+    if (spec.getIngress()) {
+      for (Node node : List.copyOf(ctx.state.nodes())) {
+        Addresses.forNode(ctx, node.getMeta().getId()).ifPresent(a -> ctx.putNode(node.toBuilder()
+            .setMeta(ctx.touch(node.getMeta())).setIngressAttachment(a).build()));
       }
     }
-    throw ApplyException.precondition("no free VXLAN network identifier");
   }
 
-  private static Cidr allocateSubnet(ApplyContext ctx) {
-    String poolText = ctx.state.cluster().map(Cluster::getDefaultAddressPool).orElse(DEFAULT_POOL);
-    int size = ctx.state.cluster().map(Cluster::getDefaultSubnetSize).orElse(DEFAULT_SUBNET_SIZE);
-    Cidr pool = Cidr.parse("cluster.default_address_pool", poolText);
-    if (size < pool.bits() || size > 30) {
-      throw ApplyException.precondition("cluster.default_subnet_size " + size
-          + " does not fit the pool " + pool);
-    }
-    long step = 1L << (32 - size);
-    for (long base = pool.base(); base < pool.base() + pool.size(); base += step) {
-      Cidr candidate = new Cidr(base, size);
-      boolean free = ctx.state.networks().stream()
-          .noneMatch(n -> candidate.overlaps(Cidr.parse("subnet", n.getSubnet())));
-      if (free) {
-        return candidate;
-      }
-    }
-    throw ApplyException.precondition("spec.subnet: the address pool " + pool + " is exhausted");
-  }
-
+  /**
+   * Removes a network. Refused while a service names it, while tasks still hold addresses on
+   * it (they have not confirmed they finished), and for ingress while a service publishes
+   * ports; the refusal names them. Removing ingress takes the nodes' addresses back.
+   */
   static void removeNetwork(ApplyContext ctx, RemoveNetwork cmd) {
     Network n = ctx.state.network(cmd.getId())
         .or(() -> ctx.state.networkByName(cmd.getId()))
         .orElseThrow(() -> ApplyException.notFound("network \"" + cmd.getId() + "\" not found"));
+    String id = n.getMeta().getId();
+    String name = n.getSpec().getName();
+    Set<String> users = new TreeSet<>();
+    Set<String> publishers = new TreeSet<>();
     for (Service s : ctx.state.services()) {
       for (NetworkAttachmentConfig a : s.getSpec().getTask().getNetworksList()) {
-        if (a.getTarget().equals(n.getMeta().getId()) || a.getTarget().equals(n.getSpec().getName())) {
-          throw ApplyException.precondition("network \"" + n.getSpec().getName()
-              + "\" is in use by service \"" + s.getSpec().getName() + "\"");
+        if (a.getTarget().equals(id) || a.getTarget().equals(name)) {
+          users.add(s.getSpec().getName());
         }
+      }
+      if (Addresses.publishesIngress(s.getSpec())) {
+        publishers.add(s.getSpec().getName());
+      }
+    }
+    if (!users.isEmpty()) {
+      throw ApplyException.precondition("network \"" + name + "\" is in use by " + services(users));
+    }
+    if (n.getSpec().getIngress() && !publishers.isEmpty()) {
+      throw ApplyException.precondition("network \"" + name + "\" carries the published ports of "
+          + services(publishers) + "; unpublish them first");
+    }
+    Set<String> holders = new TreeSet<>();
+    for (String owner : ctx.state.ipam().holders(id)) {
+      if (owner.startsWith(Ipam.taskOwner(""))) {
+        ctx.state.task(owner.substring(Ipam.taskOwner("").length()))
+            .ifPresent(t -> holders.add(t.getServiceName() + " (task " + t.getMeta().getId() + ")"));
+      }
+    }
+    if (!holders.isEmpty()) {
+      throw ApplyException.precondition("network \"" + name + "\" still has addresses held by tasks that "
+          + "have not finished yet: " + String.join(", ", holders.stream().limit(5).toList())
+          + (holders.size() > 5 ? " and " + (holders.size() - 5) + " more" : ""));
+    }
+    for (Node node : List.copyOf(ctx.state.nodes())) {
+      if (node.hasIngressAttachment() && node.getIngressAttachment().getNetworkId().equals(id)) {
+        ctx.putNode(node.toBuilder().setMeta(ctx.touch(node.getMeta())).clearIngressAttachment().build());
       }
     }
     ctx.removeNetwork(n);
+  }
+
+  private static String services(Set<String> names) {
+    return (names.size() == 1 ? "service " : "services ")
+        + String.join(", ", names.stream().map(x -> "\"" + x + "\"").toList());
   }
 }

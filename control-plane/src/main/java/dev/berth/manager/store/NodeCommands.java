@@ -33,7 +33,8 @@ final class NodeCommands {
     if (ctx.state.node(id).isPresent()) {
       throw ApplyException.exists("node " + id + " already exists");
     }
-    Node.Builder b = n.toBuilder().setMeta(ctx.newMeta(id)).clearUsage();
+    Node.Builder b = n.toBuilder().setMeta(ctx.newMeta(id)).clearUsage().clearIngressAttachment();
+    Addresses.forNode(ctx, id).ifPresent(b::setIngressAttachment);
     if (!n.hasStatus()) {
       b.setStatus(NodeStatus.newBuilder().setState(NodeState.NODE_UNKNOWN)
           .setChangedAtMs(ctx.timestampMs));

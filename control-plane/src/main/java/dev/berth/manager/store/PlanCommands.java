@@ -118,12 +118,13 @@ final class PlanCommands {
     TaskStatus status = t.getStatus().getTimestampMs() == 0
         ? t.getStatus().toBuilder().setTimestampMs(ctx.timestampMs).build()
         : t.getStatus();
-    ctx.putTask(t.toBuilder().setMeta(ctx.newMeta(id)).setStatus(status)
-        .setServiceName(s.getSpec().getName()).clearUsage().build());
+    Task.Builder b = t.toBuilder().setMeta(ctx.newMeta(id)).setStatus(status)
+        .setServiceName(s.getSpec().getName()).clearUsage();
+    b.clearNetworks().addAllNetworks(Addresses.forTask(ctx, f, t, s.getSpec()));
+    ctx.putTask(b.build());
     ctx.createdIds.add(id);
   }
 
-  /** Re-validates one placement against the node as it is now. */
   /** Reserved resources and taken host ports of one node's unfinished tasks. */
   private static final class NodeLoad {
     long cpu;
@@ -145,6 +146,7 @@ final class PlanCommands {
     }
   }
 
+  /** Re-validates one placement against the node as it is now. */
   private static void assign(ApplyContext ctx, String f, Plan.Assignment a, Map<String, NodeLoad> loads) {
     Task t = findTask(ctx, f, a.getTaskId());
     if (t.getStatus().getStateValue() > TaskState.PENDING_VALUE) {

@@ -1,5 +1,7 @@
 package dev.berth.manager.store;
 
+import dev.berth.api.v1.Network;
+import dev.berth.api.v1.PortConfig;
 import dev.berth.api.v1.Service;
 import dev.berth.api.v1.ServiceSpec;
 import dev.berth.api.v1.Task;
@@ -40,17 +42,54 @@ final class ServiceCommands {
       throw ApplyException.exists("service id " + cmd.getId() + " already exists");
     }
     checkNetworks(ctx, spec);
+    checkPublishedPorts(ctx, cmd.getId(), spec);
     ctx.putService(Service.newBuilder().setMeta(ctx.newMeta(cmd.getId())).setSpec(spec)
         .setSpecVersion(1).build());
     ctx.createdIds.add(cmd.getId());
   }
 
+  /** Every named network exists and is not ingress (which the mesh attaches by itself). */
   private static void checkNetworks(ApplyContext ctx, ServiceSpec spec) {
     for (int i = 0; i < spec.getTask().getNetworksCount(); i++) {
       String target = spec.getTask().getNetworks(i).getTarget();
-      if (ctx.state.network(target).isEmpty() && ctx.state.networkByName(target).isEmpty()) {
-        throw ApplyException.notFound(
-            "spec.task.networks[" + i + "].target: network \"" + target + "\" not found");
+      String f = "spec.task.networks[" + i + "].target";
+      Network n = ctx.state.network(target).or(() -> ctx.state.networkByName(target))
+          .orElseThrow(() -> ApplyException.notFound(f + ": network \"" + target + "\" not found"));
+      if (n.getSpec().getIngress()) {
+        throw ApplyException.invalid(f + ": \"" + target + "\" is the routing-mesh network; tasks of a "
+            + "service that publishes ports (--publish) join it automatically");
+      }
+    }
+  }
+
+  /**
+   * A port published through the mesh is taken on every node, so no other service may publish
+   * it, in either mode; a host-mode port must not be another service's mesh port.
+   */
+  private static void checkPublishedPorts(ApplyContext ctx, String selfId, ServiceSpec spec) {
+    if (Addresses.publishesIngress(spec) && ctx.state.ipam().ingressNetworkId().isEmpty()) {
+      throw ApplyException.precondition("spec.endpoint.ports: the cluster has no ingress network for "
+          + "the routing mesh (create one with network create --ingress, or publish with mode=host)");
+    }
+    for (int i = 0; i < spec.getEndpoint().getPortsCount(); i++) {
+      PortConfig p = spec.getEndpoint().getPorts(i);
+      if (p.getPublishedPort() == 0) {
+        continue;
+      }
+      for (Service other : ctx.state.services()) {
+        if (other.getMeta().getId().equals(selfId)) {
+          continue;
+        }
+        for (PortConfig q : other.getSpec().getEndpoint().getPortsList()) {
+          boolean mesh = p.getPublishMode() == PortConfig.PublishMode.INGRESS
+              || q.getPublishMode() == PortConfig.PublishMode.INGRESS;
+          if (mesh && q.getPublishedPort() == p.getPublishedPort() && q.getProtocol() == p.getProtocol()) {
+            throw ApplyException.precondition("spec.endpoint.ports[" + i + "].published_port: "
+                + p.getPublishedPort() + "/" + p.getProtocol().name().toLowerCase() + " is already published"
+                + " by service \"" + other.getSpec().getName() + "\" ("
+                + q.getPublishMode().name().toLowerCase() + " mode)");
+          }
+        }
       }
     }
   }
@@ -73,8 +112,9 @@ final class ServiceCommands {
         throw ApplyException.invalid("spec.name: a service cannot be renamed (\""
             + s.getSpec().getName() + "\" → \"" + next.getName() + "\")");
       }
-      checkNetworks(ctx, next);
     }
+    checkNetworks(ctx, next);
+    checkPublishedPorts(ctx, s.getMeta().getId(), next);
     boolean changed = !next.equals(s.getSpec());
     Service.Builder b = s.toBuilder().setMeta(ctx.touch(s.getMeta()));
     if (changed) {

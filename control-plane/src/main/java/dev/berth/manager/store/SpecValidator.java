@@ -4,6 +4,8 @@ import dev.berth.scheduler.Constraint;
 import dev.berth.scheduler.NodeAttribute;
 
 import dev.berth.api.v1.NetworkSpec;
+import dev.berth.manager.ipam.IpamException;
+import dev.berth.manager.ipam.Ipv4Subnet;
 import dev.berth.api.v1.PortConfig;
 import dev.berth.api.v1.Resources;
 import dev.berth.api.v1.ServiceSpec;
@@ -134,6 +136,10 @@ public final class SpecValidator {
         throw ApplyException.invalid(f + ".published_port: must be 0..65535 (got "
             + Integer.toUnsignedString(p.getPublishedPort()) + ")");
       }
+      if (p.getPublishedPort() == 0 && p.getPublishMode() == PortConfig.PublishMode.INGRESS) {
+        throw ApplyException.invalid(f + ".published_port: the routing mesh (mode ingress) needs a "
+            + "published port, e.g. --publish 8080:" + p.getTargetPort());
+      }
       if (p.getPublishedPort() != 0
           && !published.add(p.getProtocol() + "/" + p.getPublishedPort())) {
         throw ApplyException.invalid(f + ".published_port: " + p.getPublishedPort() + "/"
@@ -152,18 +158,29 @@ public final class SpecValidator {
           "spec.driver: only \"overlay\" is supported (got \"" + spec.getDriver() + "\")");
     }
     if (!spec.getSubnet().isEmpty()) {
-      Cidr.parse("spec.subnet", spec.getSubnet());
-    }
-    if (!spec.getGateway().isEmpty()) {
-      if (spec.getSubnet().isEmpty()) {
-        throw ApplyException.invalid("spec.gateway: needs spec.subnet");
-      }
-      Cidr subnet = Cidr.parse("spec.subnet", spec.getSubnet());
-      long gw = Cidr.parseAddress("spec.gateway", spec.getGateway());
-      if (!subnet.contains(gw)) {
+      Ipv4Subnet subnet = subnet("spec.subnet", spec.getSubnet());
+      if (!spec.getGateway().isEmpty() && !subnet.contains(address("spec.gateway", spec.getGateway()))) {
         throw ApplyException.invalid(
             "spec.gateway: " + spec.getGateway() + " is outside spec.subnet " + spec.getSubnet());
       }
+    } else if (!spec.getGateway().isEmpty()) {
+      throw ApplyException.invalid("spec.gateway: needs spec.subnet");
+    }
+  }
+
+  private static Ipv4Subnet subnet(String field, String text) {
+    try {
+      return Ipv4Subnet.parse(text);
+    } catch (IpamException e) {
+      throw ApplyException.invalid(field + ": " + e.getMessage());
+    }
+  }
+
+  private static int address(String field, String text) {
+    try {
+      return Ipv4Subnet.parseAddress(text);
+    } catch (IpamException e) {
+      throw ApplyException.invalid(field + ": " + e.getMessage());
     }
   }
 

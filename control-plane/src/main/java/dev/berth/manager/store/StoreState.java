@@ -6,6 +6,7 @@ import dev.berth.api.v1.Node;
 import dev.berth.api.v1.Service;
 import dev.berth.api.v1.Task;
 import dev.berth.internal.v1.StoreSnapshot;
+import dev.berth.manager.ipam.Ipam;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
@@ -24,7 +25,7 @@ import java.util.TreeMap;
 
 /**
  * The mutable objects of the store plus their secondary indexes (tasks by service and by
- * node, services and networks by name), with an undo journal so that one log entry's
+ * node, services and networks by name, addresses by network in {@link Ipam}), with an undo journal so that one log entry's
  * commands apply all-or-nothing.
  *
  * <p>Thread model: not thread-safe; {@link ClusterStore} guards it with a read-write lock
@@ -42,6 +43,8 @@ final class StoreState implements StoreView {
   private final Map<String, String> networkIdByName = new HashMap<>();
   private final Map<String, Set<String>> taskIdsByService = new HashMap<>();
   private final Map<String, Set<String>> taskIdsByNode = new HashMap<>();
+  /** Address index over networks, tasks and nodes: maintained with them, never written apart. */
+  private Ipam ipam = new Ipam();
   final DedupeTable dedupe;
 
   /** Undo actions of the entry being applied, newest first; null outside an entry. */
@@ -89,12 +92,34 @@ final class StoreState implements StoreView {
 
   void putNode(Node n) {
     Node old = nodes.put(n.getMeta().getId(), n);
-    record(() -> restore(nodes, n.getMeta().getId(), old));
+    unindexNode(old);
+    indexNode(n);
+    record(() -> {
+      unindexNode(n);
+      restore(nodes, n.getMeta().getId(), old);
+      indexNode(old);
+    });
   }
 
   void removeNode(String id) {
     Node old = nodes.remove(id);
-    record(() -> restore(nodes, id, old));
+    unindexNode(old);
+    record(() -> {
+      restore(nodes, id, old);
+      indexNode(old);
+    });
+  }
+
+  private void indexNode(Node n) {
+    if (n != null && n.hasIngressAttachment()) {
+      ipam.hold(Ipam.nodeOwner(n.getMeta().getId()), List.of(n.getIngressAttachment()));
+    }
+  }
+
+  private void unindexNode(Node n) {
+    if (n != null && n.hasIngressAttachment()) {
+      ipam.release(Ipam.nodeOwner(n.getMeta().getId()), List.of(n.getIngressAttachment()));
+    }
   }
 
   void putService(Service s) {
@@ -132,11 +157,15 @@ final class StoreState implements StoreView {
       networkIdByName.remove(old.getSpec().getName());
     }
     networkIdByName.put(n.getSpec().getName(), id);
+    ipam.putNetwork(n);
     record(() -> {
       networkIdByName.remove(n.getSpec().getName());
       restore(networks, id, old);
       if (old != null) {
         networkIdByName.put(old.getSpec().getName(), id);
+        ipam.putNetwork(old);
+      } else {
+        ipam.removeNetwork(id);
       }
     });
   }
@@ -147,9 +176,11 @@ final class StoreState implements StoreView {
       return;
     }
     networkIdByName.remove(old.getSpec().getName());
+    ipam.removeNetwork(id);
     record(() -> {
       networks.put(id, old);
       networkIdByName.put(old.getSpec().getName(), id);
+      ipam.putNetwork(old);
     });
   }
 
@@ -186,6 +217,9 @@ final class StoreState implements StoreView {
     if (!t.getNodeId().isEmpty()) {
       taskIdsByNode.computeIfAbsent(t.getNodeId(), k -> new HashSet<>()).add(id);
     }
+    if (Ipam.holdsAddresses(t)) {
+      ipam.hold(Ipam.taskOwner(id), t.getNetworksList());
+    }
   }
 
   private void unindexTask(Task t) {
@@ -196,6 +230,9 @@ final class StoreState implements StoreView {
     removeFromIndex(taskIdsByService, t.getServiceId(), id);
     if (!t.getNodeId().isEmpty()) {
       removeFromIndex(taskIdsByNode, t.getNodeId(), id);
+    }
+    if (Ipam.holdsAddresses(t)) {
+      ipam.release(Ipam.taskOwner(id), t.getNetworksList());
     }
   }
 
@@ -215,6 +252,11 @@ final class StoreState implements StoreView {
     } else {
       map.put(id, old);
     }
+  }
+
+  /** The address index (read by apply's decisions; written only through the puts above). */
+  Ipam ipam() {
+    return ipam;
   }
 
   // ---------------------------------------------------------------- StoreView
@@ -327,11 +369,13 @@ final class StoreState implements StoreView {
     networkIdByName.clear();
     taskIdsByService.clear();
     taskIdsByNode.clear();
+    ipam = new Ipam();
     journal = null;
+    // Networks first: the address index needs them before the tasks and nodes holding addresses.
+    s.getNetworksList().forEach(this::putNetwork);
     s.getNodesList().forEach(this::putNode);
     s.getServicesList().forEach(this::putService);
     s.getTasksList().forEach(this::putTask);
-    s.getNetworksList().forEach(this::putNetwork);
     dedupe.load(s.getDedupeList());
     index = s.getIndex();
   }

@@ -56,7 +56,7 @@ final class Fixtures {
   static Command registerNode(String id, long nanoCpus, long memory) {
     return Command.newBuilder().setRegisterNode(RegisterNode.newBuilder().setNode(Node.newBuilder()
         .setMeta(Meta.newBuilder().setId(id))
-        .setDescription(NodeDescription.newBuilder().setHostname("host-" + id)
+        .setDescription(NodeDescription.newBuilder().setHostname("host-" + id).setAddr("192.0.2." + (id.hashCode() & 127))
             .setResources(Resources.newBuilder().setNanoCpus(nanoCpus).setMemoryBytes(memory)))
         .setStatus(NodeStatus.newBuilder().setState(NodeState.NODE_READY)))).build();
   }
@@ -68,6 +68,33 @@ final class Fixtures {
             .setResources(ResourceRequirements.newBuilder().setReservations(
                 Resources.newBuilder().setNanoCpus(cpu).setMemoryBytes(mem))))
         .setStatus(TaskStatus.newBuilder().setState(TaskState.NEW)).build();
+  }
+
+  static Command createNetwork(String id, String name, String subnet) {
+    return Command.newBuilder().setCreateNetwork(dev.berth.internal.v1.CreateNetwork.newBuilder().setId(id)
+        .setSpec(dev.berth.api.v1.NetworkSpec.newBuilder().setName(name).setSubnet(subnet))).build();
+  }
+
+  /** A service on the given networks, publishing {@code published} (0: none) through the mesh. */
+  static ServiceSpec networked(String name, int published, String... networks) {
+    ServiceSpec.Builder b = spec(name, 1).toBuilder();
+    for (String n : networks) {
+      b.getTaskBuilder().addNetworks(dev.berth.api.v1.NetworkAttachmentConfig.newBuilder().setTarget(n));
+    }
+    if (published != 0) {
+      b.getEndpointBuilder().addPorts(dev.berth.api.v1.PortConfig.newBuilder()
+          .setPublishedPort(published).setTargetPort(80));
+    }
+    return b.build();
+  }
+
+  /** A new task attached (without addresses, as TaskFactory makes it) to the given network ids. */
+  static Task attachedTask(String id, String serviceId, String... networkIds) {
+    Task.Builder t = newTask(id, serviceId, 1, 0, 0).toBuilder();
+    for (String n : networkIds) {
+      t.addNetworks(dev.berth.api.v1.NetworkAttachment.newBuilder().setNetworkId(n));
+    }
+    return t.build();
   }
 
   static Command plan(Plan.Builder p) {
