@@ -2,6 +2,7 @@ package dev.berth.agent;
 
 import dev.berth.agent.attach.AttachHandler;
 import dev.berth.agent.loop.EventLoop;
+import dev.berth.agent.net.NetworkController;
 import dev.berth.agent.loop.Scheduler;
 import dev.berth.agent.session.ChannelFactory;
 import dev.berth.agent.session.HostDescription;
@@ -38,6 +39,7 @@ public final class Agent implements AutoCloseable {
     private final AutoCloseable ownedResources;
     private final TaskManager tasks;
     private final SessionClient session;
+    private AutoCloseable network = () -> { };
 
     /**
      * An agent with its own event loop thread and worker pool (closed with the agent).
@@ -93,6 +95,16 @@ public final class Agent implements AutoCloseable {
         }
     }
 
+    /**
+     * Feeds the session's assignments to the node's network controller (overlay, DNS, routing mesh),
+     * which is closed with the agent. Call before {@link #start}.
+     */
+    public Agent network(NetworkController controller) {
+        session.observeAssignments(controller);
+        this.network = controller;
+        return this;
+    }
+
     /** Registers and opens the session; returns at once. */
     public Agent start() {
         session.start(tasks);
@@ -113,6 +125,7 @@ public final class Agent implements AutoCloseable {
     public void close() {
         session.close();
         try {
+            network.close();
             ownedResources.close();
         } catch (Exception e) {
             throw new IllegalStateException("stopping the agent's threads", e);

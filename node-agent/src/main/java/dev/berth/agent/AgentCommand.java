@@ -1,11 +1,16 @@
 package dev.berth.agent;
 
+import dev.berth.agent.net.NetworkController;
+import dev.berth.agent.net.Underlay;
 import dev.berth.agent.session.ChannelFactory;
 import dev.berth.agent.session.HostDescription;
 import dev.berth.agent.session.SessionConfig;
 import dev.berth.agent.task.NativeExecutor;
 import dev.berth.agent.task.SimulatedTaskExecutor;
 import dev.berth.agent.task.TaskExecutor;
+import dev.berth.agent.task.TaskNetworking;
+import dev.berth.net.dns.ResolvConf;
+import dev.berth.net.vxlan.Cidr;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -13,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -45,7 +51,8 @@ public final class AgentCommand implements Callable<Integer> {
         Map<String, ExecutorFactory> m = new LinkedHashMap<>();
         m.put("native", (opts, clock) -> {
             try {
-                return NativeExecutor.create(opts.stateDir(), Set.copyOf(opts.insecureRegistries()), clock);
+                return NativeExecutor.create(opts.stateDir(), Set.copyOf(opts.insecureRegistries()), clock,
+                        opts.network().<TaskNetworking>map(n -> n).orElse(TaskNetworking.NONE));
             } catch (java.io.IOException | dev.berth.agent.image.ImageException e) {
                 throw new IllegalStateException("cannot open the image store in " + opts.stateDir() + ": "
                         + e.getMessage(), e);
@@ -79,11 +86,17 @@ public final class AgentCommand implements Callable<Integer> {
             description = "Registry reached over plain HTTP (repeatable).")
     List<String> insecureRegistries = new ArrayList<>();
 
+    @Option(names = "--gateway-subnet", paramLabel = "CIDR", defaultValue = "172.18.0.0/16",
+            description = "Node-local subnet of the containers' gateway bridge: default route with source NAT, "
+                    + "and the node's DNS server on its first address (default: ${DEFAULT-VALUE}).")
+    String gatewaySubnet;
+
     @Option(names = "--executor", paramLabel = "NAME", defaultValue = "native",
             description = "How tasks run: native (containers) or simulated (in memory, no containers; for tests and demos).")
     String executorName;
 
     private final Map<String, ExecutorFactory> executors;
+    private NetworkController network;
 
     public AgentCommand() {
         this(defaultExecutors());
@@ -107,6 +120,11 @@ public final class AgentCommand implements Callable<Integer> {
 
     public String advertiseAddr() {
         return advertiseAddr;
+    }
+
+    /** The node's network controller, made by {@link #startAgent} for the native executor. */
+    public Optional<NetworkController> network() {
+        return Optional.ofNullable(network);
     }
 
     @Override
@@ -135,6 +153,9 @@ public final class AgentCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--executor: '" + executorName
                     + "' is not available in this build (available: " + offered + ")");
         }
+        if (executorName.equals("native")) {
+            network = networkController();
+        }
         TaskExecutor executor = factory.create(this, clock);
         LOG.log(System.Logger.Level.INFO, "executor '" + executor.name() + "', state dir " + stateDir
                 + (insecureRegistries.isEmpty() ? "" : ", insecure registries " + insecureRegistries));
@@ -145,8 +166,40 @@ public final class AgentCommand implements Callable<Integer> {
             }
         }
         SessionConfig config = SessionConfig.defaults(join, token, labels);
-        return new Agent(config, stateDir, advertiseAddr, executor, channels, HostDescription.system(), clock,
-                new Random()).start();
+        Agent agent = new Agent(config, stateDir, advertiseAddr, executor, channels, HostDescription.system(), clock,
+                new Random());
+        if (network != null) {
+            agent.network(network);
+        }
+        return agent.start();
+    }
+
+    /**
+     * The overlay needs the node's underlay: the device holding {@code --advertise-addr}. Without one,
+     * containers get only their own empty network namespace (as before the overlay existed).
+     */
+    private NetworkController networkController() {
+        if (advertiseAddr.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "no --advertise-addr: overlay networks, DNS and the routing mesh are "
+                    + "off; containers get an empty network namespace");
+            return null;
+        }
+        Underlay underlay;
+        try {
+            underlay = Underlay.find(advertiseAddr);
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw usage("--advertise-addr: " + e.getMessage());
+        }
+        List<java.net.InetSocketAddress> upstreams;
+        try {
+            upstreams = ResolvConf.nameservers(Path.of("/etc/resolv.conf"));
+        } catch (java.io.IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "containers' DNS relays no outside names: " + e.getMessage());
+            upstreams = List.of();
+        }
+        LOG.log(System.Logger.Level.INFO, "overlay over " + underlay.device() + " (" + underlay.address() + ", MTU "
+                + underlay.mtu() + "), gateway subnet " + gatewaySubnet);
+        return new NetworkController(new NetworkController.Settings(underlay, gatewaySubnet, upstreams));
     }
 
     private void validate() {
@@ -166,6 +219,11 @@ public final class AgentCommand implements Callable<Integer> {
         });
         if (!advertiseAddr.isEmpty() && !isIpLiteral(advertiseAddr)) {
             throw usage("--advertise-addr: '" + advertiseAddr + "' is not an IP address");
+        }
+        try {
+            Cidr.parse(gatewaySubnet);
+        } catch (IllegalArgumentException e) {
+            throw usage("--gateway-subnet: '" + gatewaySubnet + "': " + e.getMessage());
         }
     }
 

@@ -47,6 +47,13 @@ class AgentCommandTest {
         assertThat(run("--join", "m1:1", "--token", "BERTH-1-x-y", "--label", "=v").err()).contains("--label: bad key");
         assertThat(run("--join", "m1:1", "--token", "BERTH-1-x-y", "--advertise-addr", "example.org").err())
                 .contains("--advertise-addr: 'example.org' is not an IP address");
+        assertThat(run("--join", "m1:1", "--token", "BERTH-1-x-y", "--gateway-subnet", "172.18.0.0").err())
+                .contains("--gateway-subnet: '172.18.0.0'");
+        // the overlay runs over the device holding the advertised address: it must be this host's
+        Run notMine = run("--join", "127.0.0.1:1", "--token", "BERTH-1-x-y", "--state-dir", stateDir.toString(),
+                "--advertise-addr", "192.0.2.77");
+        assertThat(notMine.exit()).isEqualTo(2);
+        assertThat(notMine.err()).contains("--advertise-addr: no network device on this host holds the address 192.0.2.77");
     }
 
     @Test

@@ -18,11 +18,28 @@ import java.util.Map;
  * Immutable.
  *
  * @param lowerDirs unpacked image layers, topmost first (overlayfs lowerdir order)
+ * @param netns a network namespace (its /run/netns path) the container joins, already wired by the
+ *     agent's network controller; null: the container gets a new, empty one with loopback up
+ * @param files files put into the container's root before it starts (path inside the root, e.g.
+ *     "/etc/resolv.conf", to content); they shadow the image's
  */
-public record ContainerConfig(String id, ContainerSpec spec, ResourceRequirements resources, List<Path> lowerDirs) {
+public record ContainerConfig(String id, ContainerSpec spec, ResourceRequirements resources, List<Path> lowerDirs,
+    Path netns, Map<String, String> files) {
   static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(10);
 
+  /** A container with its own empty network namespace and the image's files only. */
+  public ContainerConfig(String id, ContainerSpec spec, ResourceRequirements resources, List<Path> lowerDirs) {
+    this(id, spec, resources, lowerDirs, null, Map.of());
+  }
+
   public ContainerConfig {
+    files = Map.copyOf(files);
+    for (String f : files.keySet()) {
+      if (!f.startsWith("/") || f.endsWith("/") || List.of(f.split("/")).contains("..")) {
+        throw new ContainerRuntimeException(ContainerRuntimeException.Reason.INVALID_CONFIG,
+            "container " + id + ": file path '" + f + "' must be absolute, name a file and contain no '..'");
+      }
+    }
     lowerDirs = List.copyOf(lowerDirs);
     if (lowerDirs.isEmpty()) {
       throw new ContainerRuntimeException(ContainerRuntimeException.Reason.INVALID_CONFIG,

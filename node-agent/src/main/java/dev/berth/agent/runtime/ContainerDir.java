@@ -52,6 +52,18 @@ final class ContainerDir {
   }
 
   /** The launcher's input: NUL-separated key/value pairs (keys repeat for lists). */
+  /**
+   * Files the agent gives the container (resolv.conf, hosts) go into the overlay's upper dir, where
+   * they shadow the image's copies (even a symlink there) without touching the shared layers.
+   */
+  void writeRootFiles(Map<String, String> files) throws IOException {
+    for (Map.Entry<String, String> f : files.entrySet()) {
+      Path target = upper().resolve(f.getKey().substring(1));
+      Files.createDirectories(target.getParent());
+      Files.writeString(target, f.getValue());
+    }
+  }
+
   void writeConfig(List<Map.Entry<String, String>> entries) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (Map.Entry<String, String> e : entries) {

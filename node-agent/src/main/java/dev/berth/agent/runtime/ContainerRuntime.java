@@ -140,6 +140,10 @@ public final class ContainerRuntime {
       c.add(kv("user", config.user()));
       cg.joinDirs().forEach(p -> c.add(kv("cgroup", p)));
       c.add(kv("oom", cg.oomCounterFile()));
+      if (config.netns() != null) {
+        c.add(kv("netns", config.netns().toAbsolutePath()));
+      }
+      d.writeRootFiles(config.files());
       c.add(kv("log_max", settings.logMaxBytes()));
       c.add(kv("log_files", settings.logFiles()));
       if (config.spec().getUserNamespace()) {

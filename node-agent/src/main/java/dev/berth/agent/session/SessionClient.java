@@ -106,6 +106,7 @@ public final class SessionClient implements StatusSink, AutoCloseable {
     private Scheduler.Cancellable acceptTimer;
     private Scheduler.Cancellable flushTimer;
     private int sessionsOpened;
+    private BiConsumer<String, Assignments> observer = (node, a) -> { };
 
     private final List<TaskStatusUpdate> outbox = new ArrayList<>();
     private final Map<String, TaskStatus> unacked = new LinkedHashMap<>();
@@ -120,6 +121,15 @@ public final class SessionClient implements StatusSink, AutoCloseable {
         this.backoff = new Backoff(config.backoffMin(), config.backoffMax(), random);
         this.requestId = new UUID(random.nextLong(), random.nextLong()).toString();
         managers.addAll(config.join());
+    }
+
+    /**
+     * Registers who else sees each assignments message the client applies (in order, full sets and
+     * numbered changes alike), with the node id: the agent's network controller. Called before {@link
+     * #start}, on the loop thread; the observer must not block.
+     */
+    public void observeAssignments(BiConsumer<String, Assignments> observer) {
+        this.observer = observer;
     }
 
     /** Starts joining; assignments go to {@code taskManager} (whose status sink must be this client). */
@@ -350,6 +360,7 @@ public final class SessionClient implements StatusSink, AutoCloseable {
                 unacked.forEach((id, s) -> outbox.add(update(id, s)));
                 scheduleFlush();
             }
+            observer.accept(nodeId, a);
             tasks.applyFull(a.getTasksList());
             appliedSeq = a.getSeq();
         } else if (!fullSeen || a.getSeq() > appliedSeq + 1) {
@@ -357,6 +368,7 @@ public final class SessionClient implements StatusSink, AutoCloseable {
                     + (fullSeen ? ": gap" : " before a full set") + "; reconnecting for a full set");
         } else if (a.getSeq() == appliedSeq + 1) {
             acknowledge(a);
+            observer.accept(nodeId, a);
             tasks.applyChanges(a.getTasksList(), a.getRemovedTaskIdsList());
             appliedSeq = a.getSeq();
         }

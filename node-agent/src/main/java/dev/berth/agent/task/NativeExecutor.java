@@ -60,6 +60,7 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
     private final ImageService images;
     private final Supplier<ContainerRuntime> runtimeFactory;
     private final Clock clock;
+    private final TaskNetworking networking;
     private final ScheduledExecutorService poller;
     private final Map<String, Ready> ready = new ConcurrentHashMap<>();
     private final Set<String> watched = ConcurrentHashMap.newKeySet();
@@ -76,9 +77,19 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
      * @param runtimeFactory makes the node's runtime on first use (called once)
      */
     public NativeExecutor(ImageService images, Supplier<ContainerRuntime> runtimeFactory, Clock clock) {
+        this(images, runtimeFactory, clock, TaskNetworking.NONE);
+    }
+
+    /**
+     * @param networking wires the namespaces of tasks attached to networks (before their process starts)
+     *     and removes them when the tasks end
+     */
+    public NativeExecutor(ImageService images, Supplier<ContainerRuntime> runtimeFactory, Clock clock,
+                          TaskNetworking networking) {
         this.images = images;
         this.runtimeFactory = runtimeFactory;
         this.clock = clock;
+        this.networking = networking;
         this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "berth-exit-watch");
             t.setDaemon(true);
@@ -92,8 +103,8 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
      * containers in {@code runtime/<nodeId>/}; the node id is read from the state dir's node-id file (the
      * session writes it when it registers, before any task arrives).
      */
-    public static NativeExecutor create(Path stateDir, Set<String> insecureRegistries, Clock clock)
-            throws IOException, ImageException {
+    public static NativeExecutor create(Path stateDir, Set<String> insecureRegistries, Clock clock,
+                                        TaskNetworking networking) throws IOException, ImageException {
         ImageService images = ImageService.create(stateDir.resolve("images"), insecureRegistries,
                 Executors.newFixedThreadPool(3, r -> {
                     Thread t = new Thread(r, "berth-layer-fetch");
@@ -106,7 +117,7 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
                     "no node id in " + stateDir + " yet: the agent has not registered"));
             return new ContainerRuntime(RuntimeSettings.defaults(nodeId, stateDir,
                     LauncherBinary.extract(stateDir.resolve("bin"))), CgroupManager.detect(nodeId), clock);
-        }, clock);
+        }, clock, networking);
     }
 
     @Override
@@ -186,8 +197,17 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
                     prepare(task);
                     r = ready.get(id);
                 }
-                synchronized (createLock) {
-                    rt.create(new ContainerConfig(id, r.spec(), task.getSpec().getResources(), r.lowerDirs()));
+                Ready prepared = r;
+                ContainerConfig plain = new ContainerConfig(id, r.spec(), task.getSpec().getResources(), r.lowerDirs());
+                Optional<TaskNetworking.Attachment> net = networking.attach(task, plain.hostname());
+                try {
+                    synchronized (createLock) {
+                        rt.create(net.map(n -> new ContainerConfig(id, prepared.spec(), task.getSpec().getResources(),
+                                prepared.lowerDirs(), n.netns(), n.files())).orElse(plain));
+                    }
+                } catch (RuntimeException e) {
+                    release(id, e);
+                    throw e;
                 }
             }
             info = rt.startDetached(id); // the exit watcher below polls exit records; no waiter per container
@@ -215,7 +235,11 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
             case EXITED -> exit(found.get().exit().orElseThrow());
             // a container adopted from before a restart was not prepared here, so the task manager does not
             // know the image's stop signal: the one recorded at create (spec, else image, else SIGTERM) applies
-            case RUNNING -> exit(ready.containsKey(taskId) ? runtime().stop(taskId, signal, grace) : runtime().stop(taskId));
+            case RUNNING -> {
+                Exit x = exit(ready.containsKey(taskId) ? runtime().stop(taskId, signal, grace) : runtime().stop(taskId));
+                release(taskId, null);
+                yield x;
+            }
         };
     }
 
@@ -230,6 +254,7 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
             }
             runtime().remove(taskId);
         }
+        networking.release(taskId);
         known.remove(taskId);
     }
 
@@ -265,12 +290,12 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
     }
 
     /**
-     * The agent's loopback: containers get their own network namespace, and until the overlay network
-     * attaches them, HTTP/TCP probes can only reach ports published on the host.
+     * A task wired to networks: its gateway-leg address, which the node reaches over its gateway bridge.
+     * Any other task has only its own empty namespace: the agent's loopback (ports published on the host).
      */
     @Override
     public InetAddress probeAddress(String taskId) {
-        return InetAddress.getLoopbackAddress();
+        return networking.address(taskId).orElse(InetAddress.getLoopbackAddress());
     }
 
     @Override
@@ -288,8 +313,14 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
                 watched.add(id);
                 yield new Adoption(status(c), Optional.empty());
             }
-            case EXITED -> new Adoption(status(c), Optional.of(exit(c.exit().orElseThrow())));
-            default -> new Adoption(status(c), Optional.of(lostExit()));
+            case EXITED -> {
+                release(id, null);
+                yield new Adoption(status(c), Optional.of(exit(c.exit().orElseThrow())));
+            }
+            default -> {
+                release(id, null);
+                yield new Adoption(status(c), Optional.of(lostExit()));
+            }
         });
     }
 
@@ -333,6 +364,7 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
                 ContainerInfo c = runtime.inspect(id);
                 if (c.state() == ContainerInfo.State.EXITED || c.state() == ContainerInfo.State.LOST) {
                     if (watched.remove(id)) {
+                        release(id, null);
                         listener.exited(id, c.exit().map(NativeExecutor::exit).orElseGet(NativeExecutor::lostExit));
                     }
                 }
@@ -342,6 +374,23 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
                 } else {
                     LOG.log(System.Logger.Level.WARNING, "watching container " + id + ": " + e.getMessage());
                 }
+            }
+        }
+    }
+
+    /**
+     * Takes an ended task's namespace off the data plane (its endpoints go from DNS and the mesh with the
+     * manager's next assignments); a failure is logged, or added to {@code cause} when there is one, and
+     * retried by {@link #remove}.
+     */
+    private void release(String taskId, Exception cause) {
+        try {
+            networking.release(taskId);
+        } catch (Exception e) {
+            if (cause != null) {
+                cause.addSuppressed(e);
+            } else {
+                LOG.log(System.Logger.Level.WARNING, "releasing the network of task " + taskId + ": " + e.getMessage());
             }
         }
     }

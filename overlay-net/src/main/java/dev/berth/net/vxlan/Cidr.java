@@ -2,10 +2,12 @@ package dev.berth.net.vxlan;
 
 /**
  * Minimal IPv4 CIDR parsing for the data plane (the cluster IPAM owns real allocation;
- * here we only need base/prefix and formatting, not worth a library).
+ * here we only need base/prefix and formatting, not worth a library). Public for the
+ * agent's network controller. Error contract: malformed input throws
+ * {@link IllegalArgumentException} naming it.
  */
-record Cidr(int base, int prefix) {
-  static Cidr parse(String cidr) {
+public record Cidr(int base, int prefix) {
+  public static Cidr parse(String cidr) {
     int slash = cidr.indexOf('/');
     if (slash < 0) {
       throw new IllegalArgumentException("not CIDR: " + cidr);
@@ -16,7 +18,7 @@ record Cidr(int base, int prefix) {
     return new Cidr(addr & mask, prefix);
   }
 
-  static int address(String dotted) {
+  public static int address(String dotted) {
     String[] p = dotted.split("\\.");
     if (p.length != 4) {
       throw new IllegalArgumentException("not an IPv4 address: " + dotted);
@@ -32,7 +34,7 @@ record Cidr(int base, int prefix) {
     return a;
   }
 
-  static String format(int a) {
+  public static String format(int a) {
     return ((a >>> 24) & 0xff) + "." + ((a >>> 16) & 0xff) + "." + ((a >>> 8) & 0xff) + "." + (a & 0xff);
   }
 
@@ -41,7 +43,7 @@ record Cidr(int base, int prefix) {
     return format(base) + "/" + prefix;
   }
 
-  static String hostOf(String cidr) {
+  public static String hostOf(String cidr) {
     int slash = cidr.indexOf('/');
     return slash < 0 ? cidr : cidr.substring(0, slash);
   }

@@ -7,13 +7,19 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** Runs one external command with optional stdin, returning stdout; the edge of the data plane. */
-final class Commands {
+/**
+ * Runs one external command with optional stdin, returning stdout; the edge of the data plane (the
+ * agent's network controller runs its few netns commands through it too).
+ *
+ * <p>Thread model: stateless. Error contract: a non-zero exit or a timeout throws {@link IOException}
+ * naming the command and its stderr.
+ */
+public final class Commands {
   private static final long TIMEOUT_S = 30;
 
   private Commands() {}
 
-  static String run(List<String> cmd, String stdin) throws IOException {
+  public static String run(List<String> cmd, String stdin) throws IOException {
     Process p = new ProcessBuilder(cmd).start();
     CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p, true));
     CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p, false));

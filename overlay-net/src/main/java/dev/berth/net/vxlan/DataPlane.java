@@ -2,6 +2,7 @@ package dev.berth.net.vxlan;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,19 +77,68 @@ public final class DataPlane {
     apply(false);
   }
 
+  /**
+   * Replaces the networks and remote endpoints with the given sets in one read-diff-apply (the agent
+   * declares its whole view after each assignment message instead of one call per record). A network
+   * a local container is still attached to stays until that container is detached.
+   */
+  public synchronized void declare(Collection<OverlayNetwork> nets, Collection<RemoteEndpoint> remoteEps)
+      throws IOException {
+    Map<String, OverlayNetwork> next = new LinkedHashMap<>();
+    nets.forEach(n -> next.put(n.id(), n));
+    for (List<LocalEndpoint> eps : endpoints.values()) {
+      for (LocalEndpoint e : eps) {
+        next.putIfAbsent(e.networkId(), networks.get(e.networkId()));
+      }
+    }
+    Map<String, RemoteEndpoint> nextRemotes = new LinkedHashMap<>();
+    for (RemoteEndpoint r : remoteEps) {
+      if (!next.containsKey(r.networkId())) {
+        throw new IllegalArgumentException("remote endpoint " + r.ip() + " on unknown network " + r.networkId());
+      }
+      nextRemotes.put(r.networkId() + "|" + r.ip(), r);
+    }
+    networks.clear();
+    networks.putAll(next);
+    remotes.clear();
+    remotes.putAll(nextRemotes);
+    apply(false);
+  }
+
+  /**
+   * After an agent restart: declares the networks and the containers that survived, without touching
+   * the kernel (applying a state that lacks the containers would delete their veths); follow with
+   * {@link #reconcile}.
+   */
+  public synchronized void restore(Collection<OverlayNetwork> nets, Map<Sandbox, List<LocalEndpoint>> containers) {
+    Map<String, OverlayNetwork> next = new LinkedHashMap<>();
+    nets.forEach(n -> next.put(n.id(), n));
+    containers.forEach((sandbox, eps) -> checkEndpoints(sandbox, eps, next));
+    networks.clear();
+    networks.putAll(next);
+    containers.forEach((sandbox, eps) -> {
+      sandboxes.put(sandbox.id(), sandbox);
+      endpoints.put(sandbox.id(), List.copyOf(eps));
+    });
+  }
+
   /** Plugs a container into its networks and the gateway bridge. */
   public synchronized void attach(Sandbox sandbox, List<LocalEndpoint> eps) throws IOException {
+    checkEndpoints(sandbox, eps, networks);
+    sandboxes.put(sandbox.id(), sandbox);
+    endpoints.put(sandbox.id(), List.copyOf(eps));
+    apply(false);
+  }
+
+  private static void checkEndpoints(Sandbox sandbox, List<LocalEndpoint> eps, Map<String, OverlayNetwork> nets) {
     for (LocalEndpoint e : eps) {
       if (!e.sandboxId().equals(sandbox.id())) {
         throw new IllegalArgumentException("endpoint for " + e.sandboxId() + " given with sandbox " + sandbox.id());
       }
-      if (!networks.containsKey(e.networkId())) {
+      if (!nets.containsKey(e.networkId())) {
         throw new IllegalArgumentException("container " + sandbox.id() + " names unknown network " + e.networkId());
       }
     }
-    sandboxes.put(sandbox.id(), sandbox);
-    endpoints.put(sandbox.id(), List.copyOf(eps));
-    apply(false);
   }
 
   /** Unplugs a container (its veths go; a namespace already gone took them along). */
