@@ -14,6 +14,7 @@ import dev.berth.agent.runtime.RuntimeSettings;
 import dev.berth.agent.session.HostDescription;
 import dev.berth.agent.session.SessionConfig;
 import dev.berth.agent.task.NativeExecutor;
+import dev.berth.agent.task.TaskNetworking;
 import dev.berth.api.v1.ClusterServiceGrpc;
 import dev.berth.api.v1.ContainerSpec;
 import dev.berth.api.v1.LogChunk;
@@ -109,7 +110,7 @@ class NativeLogsAndExecTest {
     cluster = new LocalCluster(Clock.systemUTC(), DispatcherConfig.defaults().withHeartbeat(200, 20), 600_000, "m1");
     assertThat(cluster.init().getCode()).isEqualTo("OK");
     cluster.electLeader("m1");
-    executor = NativeExecutor.create(state, Set.of(), Clock.systemUTC());
+    executor = NativeExecutor.create(state, Set.of(), Clock.systemUTC(), TaskNetworking.NONE);
     SessionConfig cfg = new SessionConfig(cluster.addresses(), cluster.workerToken(), Map.of(),
         Duration.ofMillis(20), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofMillis(5));
     agent = new Agent(cfg, state, "", executor,
