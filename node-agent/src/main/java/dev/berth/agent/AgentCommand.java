@@ -46,7 +46,7 @@ public final class AgentCommand implements Callable<Integer> {
         m.put("native", (opts, clock) -> {
             try {
                 return NativeExecutor.create(opts.stateDir(), Set.copyOf(opts.insecureRegistries()), clock);
-            } catch (java.io.IOException | dev.berth.agent.image.ImageException e) {
+            } catch (java.io.IOException | dev.berth.registry.ImageException e) {
                 throw new IllegalStateException("cannot open the image store in " + opts.stateDir() + ": "
                         + e.getMessage(), e);
             }

@@ -1,5 +1,12 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.Digest;
+import dev.berth.registry.ImageException;
+import dev.berth.registry.ImageReference;
+import dev.berth.registry.RegistryClient;
+import dev.berth.registry.RegistryCredentials;
+import dev.berth.registry.Manifest;
+import dev.berth.registry.Descriptor;
 import dev.berth.agent.fs.FileTrees;
 import dev.berth.api.v1.ContainerSpec;
 import java.io.IOException;

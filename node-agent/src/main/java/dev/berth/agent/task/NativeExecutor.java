@@ -3,7 +3,7 @@ package dev.berth.agent.task;
 import dev.berth.agent.cgroup.CgroupManager;
 import dev.berth.agent.health.ExecResult;
 import dev.berth.agent.image.ConfigMerger;
-import dev.berth.agent.image.ImageException;
+import dev.berth.registry.ImageException;
 import dev.berth.agent.image.ImageService;
 import dev.berth.agent.image.PulledImage;
 import dev.berth.agent.runtime.ContainerConfig;
