@@ -1,5 +1,6 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.TarBuilder;
 import dev.berth.registry.RegistryCredentials;
 import dev.berth.registry.TestRegistry;
 import dev.berth.registry.TestImages;

@@ -1,5 +1,6 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.TarBuilder;
 import dev.berth.registry.Digest;
 import dev.berth.registry.ImageException;
 import dev.berth.registry.TestRegistry;
