@@ -16,6 +16,7 @@ import dev.berth.internal.v1.InitCluster;
 import dev.berth.internal.v1.LogEntry;
 import dev.berth.internal.v1.RegisterNode;
 import dev.berth.internal.v1.SetManager;
+import dev.berth.manager.image.ImagePinner;
 import dev.berth.manager.api.ClusterApi;
 import dev.berth.manager.api.JoinTokenKeeper;
 import dev.berth.manager.api.ManagerApi;
@@ -78,6 +79,7 @@ public final class ManagerServer implements AutoCloseable {
   private final ClusterStore store = new ClusterStore();
   private final ManagerMetrics metrics = new ManagerMetrics();
   private final List<BindableService> extraServices = new ArrayList<>();
+  private ImagePinner imagePinner = ImagePinner.off();
   private final List<LongConsumer> leaderStart = new CopyOnWriteArrayList<>();
   private final List<Runnable> leaderStop = new CopyOnWriteArrayList<>();
   private final ExecutorService watchPool = Executors.newCachedThreadPool(r -> {
@@ -104,6 +106,15 @@ public final class ManagerServer implements AutoCloseable {
   /** Adds a gRPC service served on the API port (e.g. the agent dispatcher). Before start. */
   public ManagerServer addService(BindableService service) {
     extraServices.add(service);
+    return this;
+  }
+
+  /**
+   * How service create/update pins image tags to digests (default: {@link ImagePinner#off()}, so an
+   * in-process cluster never reaches for a registry). Before start.
+   */
+  public ManagerServer resolveImagesWith(ImagePinner pinner) {
+    this.imagePinner = pinner;
     return this;
   }
 
@@ -226,7 +237,7 @@ public final class ManagerServer implements AutoCloseable {
   private void startGrpc() throws IOException {
     WatchHandler watches = new WatchHandler(store.changes(), watchPool, config.watchProgressMs());
     RaftView view = new View();
-    ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches);
+    ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches, imagePinner);
     ManagerApi managerApi = new ManagerApi(store, raft, view, () -> Optional.ofNullable(tokens), clock);
     NettyServerBuilder b = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listenHost(), config.apiPort()))

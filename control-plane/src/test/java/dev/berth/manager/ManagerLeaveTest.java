@@ -96,7 +96,7 @@ class ManagerLeaveTest {
           && after.getManagersList().stream().noneMatch(m -> m.getRaftId().equals(deadId)
               || m.getNodeId().equals(deadId));
     });
-    leader.api().createService(CreateServiceRequest.newBuilder().setSpec(ServiceSpec.newBuilder()
+    leader.api().createService(CreateServiceRequest.newBuilder().setNoResolveImage(true).setSpec(ServiceSpec.newBuilder()
         .setName("after-leave").setReplicated(ReplicatedService.newBuilder().setReplicas(1))
         .setTask(TaskSpec.newBuilder().setContainer(ContainerSpec.newBuilder().setImage("busybox:1.36"))))
         .build());

@@ -12,6 +12,8 @@ import dev.berth.internal.v1.RemoveService;
 import dev.berth.internal.v1.RotateToken;
 import dev.berth.internal.v1.UpdateNode;
 import dev.berth.internal.v1.UpdateService;
+import dev.berth.manager.image.ImagePinner;
+import dev.berth.manager.image.RegistryAuthRedaction;
 import dev.berth.manager.store.ApplyException;
 import dev.berth.manager.store.ClusterStore;
 import dev.berth.manager.store.Ids;
@@ -39,6 +41,9 @@ import java.util.stream.Collectors;
  * {@link #TIMEOUT_MS}. Error contract: apply failures map to their status code with the
  * applier's message (which names the field); an unknown outcome maps to UNAVAILABLE and
  * the caller may retry with the same request id.
+ *
+ * <p>Images are pinned to digests ({@link ImagePinner}) here, before proposing; registry credentials in specs
+ * are never returned ({@link RegistryAuthRedaction}).
  */
 public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase {
   static final long TIMEOUT_MS = 30_000;
@@ -48,15 +53,17 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   private final Supplier<Optional<JoinTokenKeeper>> tokens;
   private final Clock clock;
   private final WatchHandler watches;
+  private final ImagePinner pinner;
 
   public ClusterApi(ClusterStore store, Proposer proposer, RaftView raft,
-      Supplier<Optional<JoinTokenKeeper>> tokens, Clock clock, WatchHandler watches) {
+      Supplier<Optional<JoinTokenKeeper>> tokens, Clock clock, WatchHandler watches, ImagePinner pinner) {
     this.store = store;
     this.proposer = proposer;
     this.raft = raft;
     this.tokens = tokens;
     this.clock = clock;
     this.watches = watches;
+    this.pinner = pinner;
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -145,9 +152,10 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   public void createService(CreateServiceRequest req, StreamObserver<ServiceResponse> obs) {
     run(obs, () -> {
       SpecValidator.validateService(req.getSpec());
+      ServiceSpec spec = pinner.pin(req.getSpec(), req.getNoResolveImage());
       String id = Ids.newId();
       ApplyResult r = write(req.getWrite(), Command.newBuilder().setCreateService(
-          CreateService.newBuilder().setId(id).setSpec(req.getSpec())).build());
+          CreateService.newBuilder().setId(id).setSpec(spec)).build());
       String createdId = r.getCreatedIdsCount() > 0 ? r.getCreatedIds(0) : id;
       return serviceResponse(createdId, r.getIndex());
     });
@@ -156,7 +164,7 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   private ServiceResponse serviceResponse(String id, long index) {
     return store.read(v -> {
       ServiceResponse.Builder b = ServiceResponse.newBuilder().setIndex(Math.max(index, v.index()));
-      v.service(id).ifPresent(b::setService);
+      v.service(id).map(RegistryAuthRedaction::redact).ifPresent(b::setService);
       return b.build();
     });
   }
@@ -167,10 +175,15 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
       if (!req.getRollback()) {
         SpecValidator.validateService(req.getSpec());
       }
-      String id = store.read(v -> findService(v, req.getService())).map(s -> s.getMeta().getId())
-          .orElse(req.getService());
+      Optional<Service> current = store.read(v -> findService(v, req.getService()));
+      String id = current.map(s -> s.getMeta().getId()).orElse(req.getService());
+      ServiceSpec spec = req.getSpec();
+      if (!req.getRollback()) {
+        spec = RegistryAuthRedaction.restore(spec, current.map(Service::getSpec).orElse(ServiceSpec.getDefaultInstance()));
+        spec = pinner.pin(spec, req.getNoResolveImage());
+      }
       ApplyResult r = write(req.getWrite(), Command.newBuilder().setUpdateService(
-          UpdateService.newBuilder().setId(id).setSpec(req.getSpec()).setIfVersion(req.getIfVersion())
+          UpdateService.newBuilder().setId(id).setSpec(spec).setIfVersion(req.getIfVersion())
               .setRebalance(req.getRebalance()).setRollback(req.getRollback()).setForce(req.getForce()))
           .build());
       return serviceResponse(id, r.getIndex());
@@ -189,7 +202,7 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   @Override
   public void getService(GetRequest req, StreamObserver<ServiceResponse> obs) {
     run(obs, () -> read(req.getConsistency(), v -> ServiceResponse.newBuilder().setIndex(v.index())
-        .setService(findService(v, req.getId())
+        .setService(findService(v, req.getId()).map(RegistryAuthRedaction::redact)
             .orElseThrow(() -> Errors.notFound("service \"" + req.getId() + "\" not found")))
         .build()));
   }
@@ -203,7 +216,7 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
             || !Labels.match(s.getSpec().getLabelsMap(), req.getLabelSelectorList())) {
           continue;
         }
-        b.addServices(s);
+        b.addServices(RegistryAuthRedaction.redact(s));
         List<Task> tasks = v.tasksOfService(s.getMeta().getId());
         long running = tasks.stream().filter(t -> t.getStatus().getState() == TaskState.RUNNING
             && t.getDesiredState() == TaskState.RUNNING).count();
@@ -242,14 +255,15 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
           .sorted(java.util.Comparator.comparing(Task::getServiceName).thenComparing(Task::getSlot)
               .thenComparing(t -> t.getMeta().getId()))
           .collect(Collectors.toList());
-      return ListTasksResponse.newBuilder().addAllTasks(out).setIndex(v.index()).build();
+      return ListTasksResponse.newBuilder().addAllTasks(out.stream().map(RegistryAuthRedaction::redact).toList())
+          .setIndex(v.index()).build();
     }));
   }
 
   @Override
   public void getTask(GetRequest req, StreamObserver<TaskResponse> obs) {
     run(obs, () -> read(req.getConsistency(), v -> TaskResponse.newBuilder().setIndex(v.index())
-        .setTask(v.task(req.getId())
+        .setTask(v.task(req.getId()).map(RegistryAuthRedaction::redact)
             .orElseThrow(() -> Errors.notFound("task \"" + req.getId() + "\" not found")))
         .build()));
   }
