@@ -40,6 +40,11 @@ final class LayerStore {
         Files.createDirectories(layers);
     }
 
+    /** The directory holding one subdirectory per unpacked layer. */
+    Path root() {
+        return layers;
+    }
+
     Path path(Digest diffId) {
         return layers.resolve(diffId.hex());
     }

@@ -164,7 +164,7 @@ class FakeRegistryTest {
             return true;
         });
         RegistryClient impatient = new RegistryClient(Set.of(), Duration.ofSeconds(2), Duration.ofSeconds(1), Clock.systemUTC());
-        ImageService svc = new ImageService(store.resolve("impatient"), impatient, pool);
+        ImageService svc = new ImageService(store.resolve("impatient"), impatient, pool, Clock.systemUTC());
         try {
             assertThatThrownBy(() -> svc.pull(fake.host() + "/app:1", RegistryCredentials.anonymous()))
                     .isInstanceOf(ImageException.class)
