@@ -178,8 +178,12 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
       Optional<Service> current = store.read(v -> findService(v, req.getService()));
       String id = current.map(s -> s.getMeta().getId()).orElse(req.getService());
       ServiceSpec spec = req.getSpec();
-      if (!req.getRollback()) {
-        spec = RegistryAuthRedaction.restore(spec, current.map(Service::getSpec).orElse(ServiceSpec.getDefaultInstance()));
+      // Pin only an update apply can accept: a missing service or a stale if_version gets apply's own error,
+      // not a registry round trip (and not a registry error in its place).
+      boolean applicable = current.isPresent()
+          && (req.getIfVersion() == 0 || req.getIfVersion() == current.get().getMeta().getVersion());
+      if (!req.getRollback() && applicable) {
+        spec = RegistryAuthRedaction.restore(spec, current.get().getSpec());
         spec = pinner.pin(spec, req.getNoResolveImage());
       }
       ApplyResult r = write(req.getWrite(), Command.newBuilder().setUpdateService(
