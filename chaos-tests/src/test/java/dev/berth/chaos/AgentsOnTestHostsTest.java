@@ -64,7 +64,8 @@ class AgentsOnTestHostsTest {
     String idA = a.nodeId().orElseThrow();
     String idB = b.nodeId().orElseThrow();
     assertThat(idA).isNotEqualTo(idB);
-    cluster.api().createService(CreateServiceRequest.newBuilder().setSpec(BusyboxImage.service("web", 4)).build());
+    cluster.api().createService(CreateServiceRequest.newBuilder().setNoResolveImage(true)
+        .setSpec(BusyboxImage.service("web", 4)).build());
     HostCluster.await("4 running web tasks on both nodes", Duration.ofSeconds(120), () -> {
       Map<String, Long> perNode = tasksPerNode("web");
       return perNode.values().stream().mapToLong(Long::longValue).sum() == 4 && perNode.size() == 2;

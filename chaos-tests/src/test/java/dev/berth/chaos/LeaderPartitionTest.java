@@ -62,7 +62,7 @@ class LeaderPartitionTest {
   }
 
   private static CreateServiceRequest create(String name, long replicas) {
-    return CreateServiceRequest.newBuilder().setWrite(WriteOptions.newBuilder().setRequestId("req-" + name))
+    return CreateServiceRequest.newBuilder().setNoResolveImage(true).setWrite(WriteOptions.newBuilder().setRequestId("req-" + name))
         .setSpec(BusyboxImage.service(name, replicas)).build();
   }
 

@@ -118,6 +118,11 @@ public final class CliContext {
     return clock;
   }
 
+  /** The environment the command runs in (the process's, or a test's). */
+  public Map<String, String> env() {
+    return env;
+  }
+
   public GlobalOptions globalOptions() {
     return globalOptions;
   }

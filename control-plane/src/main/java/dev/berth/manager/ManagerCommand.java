@@ -14,6 +14,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
+import dev.berth.manager.image.ImagePinner;
 import dev.berth.manager.dispatcher.DispatcherConfig;
 import dev.berth.manager.dispatcher.LeaderWiring;
 import java.time.Clock;
@@ -71,6 +72,17 @@ public final class ManagerCommand {
     @Option(names = "--snapshot-threshold", defaultValue = "10000",
         description = "Log entries between automatic snapshots. Default: ${DEFAULT-VALUE}")
     long snapshotThreshold;
+
+    @Option(names = "--insecure-registry", paramLabel = "HOST[:PORT]",
+        description = "Registry spoken to over plain HTTP when pinning image tags to digests (repeatable;"
+            + " loopback addresses always are)")
+    java.util.List<String> insecureRegistries = new java.util.ArrayList<>();
+
+    /** A manager with these options that pins images at service create and runs the leader's services. */
+    ManagerServer newServer() {
+      return withLeaderServices(new ManagerServer(config(), Clock.systemUTC())
+          .resolveImagesWith(ImagePinner.using(java.util.Set.copyOf(insecureRegistries), Clock.systemUTC())));
+    }
 
     ManagerConfig config() {
       String host = hostOf(listenAddr);
@@ -145,7 +157,7 @@ public final class ManagerCommand {
 
     @Override
     public Integer call() throws Exception {
-      ManagerServer server = withLeaderServices(new ManagerServer(opts.config(), Clock.systemUTC()));
+      ManagerServer server = opts.newServer();
       if (forceNewCluster) {
         server.forceNewCluster().start();
         System.out.println("Forced a new one-manager cluster from " + opts.stateDir + "; this manager: "
@@ -187,7 +199,7 @@ public final class ManagerCommand {
               .joinManager(JoinManagerRequest.newBuilder().setToken(token)
                   .setAddr(cfg.advertiseHost() + ":" + cfg.apiPort())
                   .setRaftAddr(cfg.advertiseHost() + ":" + cfg.raftPort()).build());
-          ManagerServer server = withLeaderServices(new ManagerServer(cfg, Clock.systemUTC()))
+          ManagerServer server = opts.newServer()
               .joinFrom(r.getNodeId(), r.getGroupId(), r.getRootSecret().toByteArray());
           return serve(server);
         } catch (StatusRuntimeException e) {
@@ -207,7 +219,7 @@ public final class ManagerCommand {
 
     @Override
     public Integer call() throws Exception {
-      return serve(withLeaderServices(new ManagerServer(opts.config(), Clock.systemUTC())).recover());
+      return serve(opts.newServer().recover());
     }
   }
 

@@ -16,6 +16,7 @@ import dev.berth.internal.v1.InitCluster;
 import dev.berth.internal.v1.LogEntry;
 import dev.berth.internal.v1.RegisterNode;
 import dev.berth.internal.v1.SetManager;
+import dev.berth.manager.image.ImagePinner;
 import dev.berth.manager.api.ClusterApi;
 import dev.berth.manager.api.JoinTokenKeeper;
 import dev.berth.manager.api.ManagerApi;
@@ -81,6 +82,7 @@ public final class ManagerServer implements AutoCloseable {
   private final ManagerMetrics metrics = new ManagerMetrics();
   private final List<BindableService> extraServices = new ArrayList<>();
   private volatile dev.berth.manager.api.AgentStreams agentStreams;
+  private ImagePinner imagePinner = ImagePinner.off();
   private final List<LongConsumer> leaderStart = new CopyOnWriteArrayList<>();
   private final List<Runnable> leaderStop = new CopyOnWriteArrayList<>();
   private final ExecutorService watchPool = Executors.newCachedThreadPool(r -> {
@@ -114,6 +116,15 @@ public final class ManagerServer implements AutoCloseable {
 
   public ManagerServer addService(BindableService service) {
     extraServices.add(service);
+    return this;
+  }
+
+  /**
+   * How service create/update pins image tags to digests (default: {@link ImagePinner#off()}, so an
+   * in-process cluster never reaches for a registry). Before start.
+   */
+  public ManagerServer resolveImagesWith(ImagePinner pinner) {
+    this.imagePinner = pinner;
     return this;
   }
 
@@ -258,7 +269,7 @@ public final class ManagerServer implements AutoCloseable {
     RaftView view = new View();
     ManagerMembership membership = new ManagerMembership(raft, view, clock);
     ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches,
-        membership, () -> Optional.ofNullable(agentStreams));
+        membership, () -> Optional.ofNullable(agentStreams), imagePinner);
     ManagerApi managerApi = new ManagerApi(store, raft, view, () -> Optional.ofNullable(tokens), clock,
         membership);
     NettyServerBuilder b = NettyServerBuilder

@@ -127,12 +127,12 @@ public final class ControlPlaneBench {
     int n = 300;
     long[] lat = new long[n];
     for (int i = 0; i < 50; i++) {
-      leader.api().createService(CreateServiceRequest.newBuilder().setSpec(spec("warm" + i)).build());
+      leader.api().createService(CreateServiceRequest.newBuilder().setNoResolveImage(true).setSpec(spec("warm" + i)).build());
     }
     long t0 = System.nanoTime();
     for (int i = 0; i < n; i++) {
       long s = System.nanoTime();
-      leader.api().createService(CreateServiceRequest.newBuilder()
+      leader.api().createService(CreateServiceRequest.newBuilder().setNoResolveImage(true)
           .setWrite(WriteOptions.newBuilder().setRequestId(UUID.randomUUID().toString()))
           .setSpec(spec("single" + i)).build());
       lat[i] = System.nanoTime() - s;
@@ -246,7 +246,7 @@ public final class ControlPlaneBench {
   static void failover(List<ManagerProcess> ms) throws Exception {
     ManagerProcess leader = leaderOf(ms);
     ManagerProcess survivor = ms.stream().filter(m -> m != leader).findFirst().orElseThrow();
-    survivor.api().createService(CreateServiceRequest.newBuilder().setSpec(spec("pre-kill")).build());
+    survivor.api().createService(CreateServiceRequest.newBuilder().setNoResolveImage(true).setSpec(spec("pre-kill")).build());
     System.out.println("killing the leader at " + java.time.LocalTime.now());
     long t0 = System.nanoTime();
     leader.kill();
@@ -254,7 +254,7 @@ public final class ControlPlaneBench {
     while (true) {
       attempts++;
       try {
-        survivor.api().withDeadlineAfter(5, TimeUnit.SECONDS).createService(CreateServiceRequest.newBuilder()
+        survivor.api().withDeadlineAfter(5, TimeUnit.SECONDS).createService(CreateServiceRequest.newBuilder().setNoResolveImage(true)
             .setWrite(WriteOptions.newBuilder().setRequestId("failover")).setSpec(spec("post-kill")).build());
         break;
       } catch (RuntimeException e) {

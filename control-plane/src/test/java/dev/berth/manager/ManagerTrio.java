@@ -112,8 +112,9 @@ public final class ManagerTrio implements AutoCloseable {
   }
 
   public static CreateServiceRequest service(String name) {
+    // made-up image: nothing for the manager to resolve against a registry
     return CreateServiceRequest.newBuilder().setWrite(WriteOptions.newBuilder().setRequestId("create-" + name))
-        .setSpec(ServiceSpec.newBuilder().setName(name)
+        .setNoResolveImage(true).setSpec(ServiceSpec.newBuilder().setName(name)
             .setReplicated(ReplicatedService.newBuilder().setReplicas(1))
             .setTask(TaskSpec.newBuilder().setContainer(ContainerSpec.newBuilder().setImage("busybox:1.36"))))
         .build();

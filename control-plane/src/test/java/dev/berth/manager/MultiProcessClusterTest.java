@@ -83,7 +83,7 @@ class MultiProcessClusterTest {
   }
 
   private static CreateServiceRequest create(String name, long replicas, String requestId) {
-    return CreateServiceRequest.newBuilder().setWrite(WriteOptions.newBuilder().setRequestId(requestId))
+    return CreateServiceRequest.newBuilder().setNoResolveImage(true).setWrite(WriteOptions.newBuilder().setRequestId(requestId))
         .setSpec(spec(name, replicas)).build();
   }
 
@@ -134,7 +134,7 @@ class MultiProcessClusterTest {
     String before = ManagerTrio.cluster(leader()).getStateDigest();
     expect(() -> m.api().createService(create("neg", -1, "r-neg")), Status.Code.INVALID_ARGUMENT,
         "spec.replicated.replicas: must be >= 0");
-    expect(() -> m.api().createService(CreateServiceRequest.newBuilder()
+    expect(() -> m.api().createService(CreateServiceRequest.newBuilder().setNoResolveImage(true)
         .setSpec(spec("noimg", 1).toBuilder().setTask(TaskSpec.getDefaultInstance())).build()),
         Status.Code.INVALID_ARGUMENT, "spec.task.container.image: must not be empty");
     expect(() -> m.api().createService(create("web0", 1, "r-dup")), Status.Code.ALREADY_EXISTS,
@@ -144,7 +144,7 @@ class MultiProcessClusterTest {
     expect(() -> m.api().updateService(UpdateServiceRequest.newBuilder().setService("web0")
         .setSpec(spec("web0", 3)).setIfVersion(1).build()), Status.Code.FAILED_PRECONDITION, "if_version");
     ServiceSpec huge = spec("huge", 1).toBuilder().putLabels("blob", "x".repeat(10 << 20)).build();
-    expect(() -> m.api().createService(CreateServiceRequest.newBuilder().setSpec(huge).build()),
+    expect(() -> m.api().createService(CreateServiceRequest.newBuilder().setNoResolveImage(true).setSpec(huge).build()),
         Status.Code.INVALID_ARGUMENT, "spec: 10485");
     // the failed writes that reached the log changed no object (only the dedupe table
     // records their outcome), and none of these services exists

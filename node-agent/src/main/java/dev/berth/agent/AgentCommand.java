@@ -53,7 +53,7 @@ public final class AgentCommand implements Callable<Integer> {
             try {
                 return NativeExecutor.create(opts.stateDir(), Set.copyOf(opts.insecureRegistries()), clock,
                         opts.network().<TaskNetworking>map(n -> n).orElse(TaskNetworking.NONE));
-            } catch (java.io.IOException | dev.berth.agent.image.ImageException e) {
+            } catch (java.io.IOException | dev.berth.registry.ImageException e) {
                 throw new IllegalStateException("cannot open the image store in " + opts.stateDir() + ": "
                         + e.getMessage(), e);
             }

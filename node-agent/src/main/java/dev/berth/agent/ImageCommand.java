@@ -1,6 +1,6 @@
 package dev.berth.agent;
 
-import dev.berth.agent.image.ImageException;
+import dev.berth.registry.ImageException;
 import dev.berth.agent.image.ImageService;
 import dev.berth.agent.image.PulledImage;
 import java.nio.file.Files;

@@ -11,6 +11,7 @@ import dev.berth.internal.v1.LogEntry;
 import dev.berth.internal.v1.UpdateService;
 import dev.berth.api.v1.ManagerInfo;
 import dev.berth.manager.api.ClusterApi;
+import dev.berth.manager.image.ImagePinner;
 import dev.berth.manager.api.RaftView;
 import dev.berth.manager.api.WatchHandler;
 import dev.berth.manager.dispatcher.AgentDispatcher;
@@ -146,7 +147,7 @@ public final class LocalCluster implements AutoCloseable {
         // the public API too, for the calls that need the leader's agent sessions (logs, exec)
         ClusterApi api = new ClusterApi(log.store(), log.proposer(name), new LocalRaftView(name),
             Optional::empty, clock, new WatchHandler(log.store().changes(), watchPool, 1000),
-            null, () -> Optional.of(dispatcher.streams()));
+            null, () -> Optional.of(dispatcher.streams()), ImagePinner.off());
         Server server = InProcessServerBuilder.forName(name).addService(dispatcher).addService(api).build().start();
         managers.put(name, new Manager(name, self, dispatcher, loop, server));
       } catch (IOException e) {

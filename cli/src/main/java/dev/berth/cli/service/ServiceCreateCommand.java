@@ -36,6 +36,9 @@ public final class ServiceCreateCommand extends ApiCommand implements PassesArgs
   @Mixin
   ListOptions.Create lists;
 
+  @Mixin
+  RegistryAuthOptions registryAuth;
+
   @Parameters(index = "0", paramLabel = "IMAGE", description = "Image reference, e.g. registry:5000/web:1.2.")
   String image;
 
@@ -63,8 +66,12 @@ public final class ServiceCreateCommand extends ApiCommand implements PassesArgs
     b.getTaskBuilder().getContainerBuilder().setImage(image).addAllArgs(args);
     spec.applyTo(b);
     lists.edits().applyTo(b);
-    ServiceResponse response = api.write((s, w) ->
-        s.createService(CreateServiceRequest.newBuilder().setWrite(w).setSpec(b).build()));
+    if (registryAuth.withRegistryAuth) {
+      b.getTaskBuilder().getContainerBuilder()
+          .setRegistryAuth(RegistryAuthOptions.encodedCredentials(image, ctx.env()));
+    }
+    ServiceResponse response = api.write((s, w) -> s.createService(CreateServiceRequest.newBuilder()
+        .setWrite(w).setSpec(b).setNoResolveImage(registryAuth.noResolveImage).build()));
     ServiceUpdater.printWarnings(ctx.err(), response);
     ctx.out().println(response.getService().getMeta().getId());
     ctx.out().flush();

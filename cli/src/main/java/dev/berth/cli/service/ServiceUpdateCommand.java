@@ -44,6 +44,9 @@ public final class ServiceUpdateCommand extends ApiCommand {
   @Mixin
   ListOptions.Update lists;
 
+  @Mixin
+  RegistryAuthOptions registryAuth;
+
   @Parameters(index = "0", paramLabel = "SERVICE", description = "Service name or id.")
   String service;
 
@@ -70,10 +73,16 @@ public final class ServiceUpdateCommand extends ApiCommand {
       }
       spec.applyTo(b);
       lists.edits().applyTo(b);
+      if (registryAuth.withRegistryAuth) {
+        // Without the flag the spec keeps the credentials it has (the manager restores them).
+        b.getTaskBuilder().getContainerBuilder().setRegistryAuth(RegistryAuthOptions.encodedCredentials(
+            b.getTaskBuilder().getContainerBuilder().getImage(), ctx.env()));
+      }
       if (rollback && !b.build().equals(current.getSpec())) {
         throw UserException.field("--rollback", "cannot be combined with changes to the spec");
       }
-    }, req -> req.setRebalance(rebalance).setRollback(rollback).setForce(force));
+    }, req -> req.setRebalance(rebalance).setRollback(rollback).setForce(force)
+        .setNoResolveImage(registryAuth.noResolveImage));
     ServiceUpdater.printWarnings(ctx.err(), response);
     ctx.out().println(response.getService().getSpec().getName());
     ctx.out().flush();

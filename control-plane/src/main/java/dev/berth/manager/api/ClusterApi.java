@@ -13,6 +13,8 @@ import dev.berth.internal.v1.RotateToken;
 import dev.berth.internal.v1.UpdateNode;
 import dev.berth.internal.v1.UpdateService;
 import dev.berth.api.v1.NodeRole;
+import dev.berth.manager.image.ImagePinner;
+import dev.berth.manager.image.RegistryAuthRedaction;
 import dev.berth.manager.store.ApplyException;
 import io.grpc.Status;
 import dev.berth.manager.store.ClusterStore;
@@ -41,6 +43,9 @@ import java.util.stream.Collectors;
  * {@link #TIMEOUT_MS}. Error contract: apply failures map to their status code with the
  * applier's message (which names the field); an unknown outcome maps to UNAVAILABLE and
  * the caller may retry with the same request id.
+ *
+ * <p>Images are pinned to digests ({@link ImagePinner}) here, before proposing; registry credentials in specs
+ * are never returned ({@link RegistryAuthRedaction}).
  */
 public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase {
   static final long TIMEOUT_MS = 30_000;
@@ -52,15 +57,17 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   private final WatchHandler watches;
   private final ManagerMembership membership;
   private final AttachApi attach;
+  private final ImagePinner pinner;
 
   /**
    * @param membership changes the Raft group when a manager is demoted or force-removed (null where
    *     there is no Raft group, e.g. in-process fixtures: manager demote/rm then fail)
    * @param agentStreams the leader's logs and exec (empty until the dispatcher is installed)
+   * @param pinner resolves image tags to digests before a service write is proposed
    */
   public ClusterApi(ClusterStore store, Proposer proposer, RaftView raft,
       Supplier<Optional<JoinTokenKeeper>> tokens, Clock clock, WatchHandler watches,
-      ManagerMembership membership, Supplier<Optional<AgentStreams>> agentStreams) {
+      ManagerMembership membership, Supplier<Optional<AgentStreams>> agentStreams, ImagePinner pinner) {
     this.membership = membership;
     this.attach = new AttachApi(store, agentStreams, () -> raft.leaderAddr());
     this.store = store;
@@ -69,6 +76,7 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
     this.tokens = tokens;
     this.clock = clock;
     this.watches = watches;
+    this.pinner = pinner;
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -157,9 +165,10 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   public void createService(CreateServiceRequest req, StreamObserver<ServiceResponse> obs) {
     run(obs, () -> {
       SpecValidator.validateService(req.getSpec());
+      ServiceSpec spec = pinner.pin(req.getSpec(), req.getNoResolveImage());
       String id = Ids.newId();
       ApplyResult r = write(req.getWrite(), Command.newBuilder().setCreateService(
-          CreateService.newBuilder().setId(id).setSpec(req.getSpec())).build());
+          CreateService.newBuilder().setId(id).setSpec(spec)).build());
       String createdId = r.getCreatedIdsCount() > 0 ? r.getCreatedIds(0) : id;
       return serviceResponse(createdId, r.getIndex());
     });
@@ -168,7 +177,7 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   private ServiceResponse serviceResponse(String id, long index) {
     return store.read(v -> {
       ServiceResponse.Builder b = ServiceResponse.newBuilder().setIndex(Math.max(index, v.index()));
-      v.service(id).ifPresent(b::setService);
+      v.service(id).map(RegistryAuthRedaction::redact).ifPresent(b::setService);
       return b.build();
     });
   }
@@ -179,10 +188,19 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
       if (!req.getRollback()) {
         SpecValidator.validateService(req.getSpec());
       }
-      String id = store.read(v -> findService(v, req.getService())).map(s -> s.getMeta().getId())
-          .orElse(req.getService());
+      Optional<Service> current = store.read(v -> findService(v, req.getService()));
+      String id = current.map(s -> s.getMeta().getId()).orElse(req.getService());
+      ServiceSpec spec = req.getSpec();
+      // Pin only an update apply can accept: a missing service or a stale if_version gets apply's own error,
+      // not a registry round trip (and not a registry error in its place).
+      boolean applicable = current.isPresent()
+          && (req.getIfVersion() == 0 || req.getIfVersion() == current.get().getMeta().getVersion());
+      if (!req.getRollback() && applicable) {
+        spec = RegistryAuthRedaction.restore(spec, current.get().getSpec());
+        spec = pinner.pin(spec, req.getNoResolveImage());
+      }
       ApplyResult r = write(req.getWrite(), Command.newBuilder().setUpdateService(
-          UpdateService.newBuilder().setId(id).setSpec(req.getSpec()).setIfVersion(req.getIfVersion())
+          UpdateService.newBuilder().setId(id).setSpec(spec).setIfVersion(req.getIfVersion())
               .setRebalance(req.getRebalance()).setRollback(req.getRollback()).setForce(req.getForce()))
           .build());
       return serviceResponse(id, r.getIndex());
@@ -201,7 +219,7 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   @Override
   public void getService(GetRequest req, StreamObserver<ServiceResponse> obs) {
     run(obs, () -> read(req.getConsistency(), v -> ServiceResponse.newBuilder().setIndex(v.index())
-        .setService(findService(v, req.getId())
+        .setService(findService(v, req.getId()).map(RegistryAuthRedaction::redact)
             .orElseThrow(() -> Errors.notFound("service \"" + req.getId() + "\" not found")))
         .build()));
   }
@@ -215,7 +233,7 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
             || !Labels.match(s.getSpec().getLabelsMap(), req.getLabelSelectorList())) {
           continue;
         }
-        b.addServices(s);
+        b.addServices(RegistryAuthRedaction.redact(s));
         List<Task> tasks = v.tasksOfService(s.getMeta().getId());
         long running = tasks.stream().filter(t -> t.getStatus().getState() == TaskState.RUNNING
             && t.getDesiredState() == TaskState.RUNNING).count();
@@ -254,14 +272,15 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
           .sorted(java.util.Comparator.comparing(Task::getServiceName).thenComparing(Task::getSlot)
               .thenComparing(t -> t.getMeta().getId()))
           .collect(Collectors.toList());
-      return ListTasksResponse.newBuilder().addAllTasks(out).setIndex(v.index()).build();
+      return ListTasksResponse.newBuilder().addAllTasks(out.stream().map(RegistryAuthRedaction::redact).toList())
+          .setIndex(v.index()).build();
     }));
   }
 
   @Override
   public void getTask(GetRequest req, StreamObserver<TaskResponse> obs) {
     run(obs, () -> read(req.getConsistency(), v -> TaskResponse.newBuilder().setIndex(v.index())
-        .setTask(v.task(req.getId())
+        .setTask(v.task(req.getId()).map(RegistryAuthRedaction::redact)
             .orElseThrow(() -> Errors.notFound("task \"" + req.getId() + "\" not found")))
         .build()));
   }

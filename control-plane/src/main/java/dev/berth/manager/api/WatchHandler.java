@@ -3,6 +3,7 @@ package dev.berth.manager.api;
 import dev.berth.api.v1.ObjectKind;
 import dev.berth.api.v1.WatchEvent;
 import dev.berth.api.v1.WatchRequest;
+import dev.berth.manager.image.RegistryAuthRedaction;
 import dev.berth.manager.store.ChangeLog;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -54,7 +55,7 @@ public final class WatchHandler {
         }
         for (WatchEvent e : batch.events()) {
           if (kinds.contains(e.getKind())) {
-            send(call, e);
+            send(call, RegistryAuthRedaction.redact(e));
           }
         }
         cursor = batch.events().get(batch.events().size() - 1).getIndex();

@@ -1,5 +1,7 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.Digest;
+import dev.berth.registry.ImageException;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -68,7 +70,7 @@ final class BlobStore {
     Path put(byte[] content, Digest expected, String what) throws ImageException {
         Digest actual = Digest.of(content);
         if (expected != null && !expected.equals(actual)) {
-            throw mismatch(what, expected, actual);
+            throw ImageException.digestMismatch(what, expected, actual);
         }
         return ensure(actual, content.length, what, out -> out.write(content));
     }
@@ -114,7 +116,7 @@ final class BlobStore {
             }
             Digest actual = Digest.fromHash(hasher.digest());
             if (!actual.equals(d)) {
-                throw mismatch(what, d, actual);
+                throw ImageException.digestMismatch(what, d, actual);
             }
             if (size >= 0 && written != size) {
                 throw new ImageException(ImageException.Kind.DIGEST_MISMATCH, what + " (" + d + "): got " + written
@@ -138,11 +140,6 @@ final class BlobStore {
                 }
             }
         }
-    }
-
-    static ImageException mismatch(String what, Digest expected, Digest actual) {
-        return new ImageException(ImageException.Kind.DIGEST_MISMATCH, what + ": digest mismatch: expected " + expected
-                + ", content hashes to " + actual + "; discarded");
     }
 
     Set<Digest> list() throws IOException {

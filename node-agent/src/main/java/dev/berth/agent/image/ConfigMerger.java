@@ -1,5 +1,6 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.ImageException;
 import dev.berth.agent.health.HealthChecks;
 import dev.berth.api.v1.ContainerSpec;
 import dev.berth.api.v1.HealthCheck;

@@ -1,5 +1,6 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.ImageException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

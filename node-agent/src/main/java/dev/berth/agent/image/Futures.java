@@ -1,5 +1,6 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.ImageException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;

@@ -1,5 +1,5 @@
 package dev.berth.agent.image;
 
-/** What one {@link ImageService#gc} removed. */
-public record GcResult(int blobsRemoved, int layersRemoved, long bytesFreed) {
+/** What one {@link ImageService#collect} removed. */
+public record GcResult(int imagesRemoved, int blobsRemoved, int layersRemoved, long bytesFreed) {
 }

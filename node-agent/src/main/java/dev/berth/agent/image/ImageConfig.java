@@ -1,5 +1,8 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.Digest;
+import dev.berth.registry.ImageException;
+import dev.berth.registry.Json;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;

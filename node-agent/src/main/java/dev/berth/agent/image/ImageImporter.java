@@ -1,5 +1,11 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.Digest;
+import dev.berth.registry.ImageException;
+import dev.berth.registry.ImageReference;
+import dev.berth.registry.Manifest;
+import dev.berth.registry.Descriptor;
+import dev.berth.registry.Json;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.io.BufferedInputStream;

@@ -1,5 +1,12 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.Digest;
+import dev.berth.registry.ImageException;
+import dev.berth.registry.ImageReference;
+import dev.berth.registry.RegistryClient;
+import dev.berth.registry.RegistryCredentials;
+import dev.berth.registry.Manifest;
+import dev.berth.registry.Descriptor;
 import dev.berth.agent.fs.FileTrees;
 import dev.berth.api.v1.ContainerSpec;
 import java.io.IOException;
@@ -7,7 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -24,13 +33,14 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * content-addressed store and layers unpacked once, and garbage-collects what no image in use needs.
  *
  * <p>Store layout under the directory given (e.g. {@code STATE/images}): {@code blobs/sha256/HEX},
- * {@code layers/sha256/DIFFID}, {@code refs.json} (names of imported images), {@code tmp/} (work in progress,
- * emptied at start-up).
+ * {@code layers/sha256/DIFFID}, {@code refs.json} (names of imported images), {@code pulled/} (when each image
+ * was last pulled, see {@link PullMarks}), {@code tmp/} (work in progress, emptied at start-up).
  *
  * <p>Thread model: every method is thread-safe and blocking; call them from worker threads, not event loops.
  * Concurrent pulls of one reference share one pull, concurrent fetches of one blob share one download, and
  * concurrent unpacks of one layer share one unpack. Layers of one image download on {@code executor} in
- * parallel. {@link #gc} waits for running pulls and imports, and they wait for it.
+ * parallel. {@link #collect} waits for running pulls and imports, and they wait for it, so a collection never
+ * removes what a pull is fetching or has just made.
  *
  * <p>Error contract: failures are {@link ImageException}s whose message is fit for a task's status (it names
  * the registry, image or blob) and whose {@link ImageException.Kind} says what happened. A failed operation
@@ -42,6 +52,8 @@ public final class ImageService {
     private final LocalRefs refs;
     private final RegistryClient registry;
     private final Executor executor;
+    private final PullMarks marks;
+    private final Clock clock;
     private final ReadWriteLock gcLock = new ReentrantReadWriteLock();
     private final ConcurrentHashMap<String, CompletableFuture<PulledImage>> pulls = new ConcurrentHashMap<>();
 
@@ -49,8 +61,10 @@ public final class ImageService {
      * @param storeDir  directory owned by this service (created if missing; its tmp/ is emptied)
      * @param registry  registry client (its insecure hosts and timeouts apply)
      * @param executor  runs parallel layer downloads; must not be a direct executor shared with callers' locks
+     * @param clock     stamps pulls, for {@link #collect}'s grace period
      */
-    public ImageService(Path storeDir, RegistryClient registry, Executor executor) throws IOException, ImageException {
+    public ImageService(Path storeDir, RegistryClient registry, Executor executor, Clock clock)
+            throws IOException, ImageException {
         Files.createDirectories(storeDir);
         FileTrees.deleteTree(storeDir.resolve("tmp"));
         this.blobs = new BlobStore(storeDir);
@@ -58,13 +72,15 @@ public final class ImageService {
         this.refs = new LocalRefs(storeDir);
         this.registry = registry;
         this.executor = executor;
+        this.marks = new PullMarks(storeDir);
+        this.clock = clock;
     }
 
     /** Convenience: a service with its own registry client (30 s timeouts, system clock). */
     public static ImageService create(Path storeDir, Set<String> insecureRegistries, Executor executor)
             throws IOException, ImageException {
         return new ImageService(storeDir, new RegistryClient(insecureRegistries, Duration.ofSeconds(10),
-                Duration.ofSeconds(30), Clock.systemUTC()), executor);
+                Duration.ofSeconds(30), Clock.systemUTC()), executor, Clock.systemUTC());
     }
 
     /**
@@ -93,7 +109,16 @@ public final class ImageService {
             return Futures.await(running);
         }
         try {
-            PulledImage image = locked(() -> doPull(ref, creds));
+            PulledImage image = locked(() -> {
+                PulledImage pulled = doPull(ref, creds);
+                try {
+                    marks.touch(pulled.digest(), clock.instant());
+                } catch (IOException e) {
+                    throw new ImageException(ImageException.Kind.LOCAL_IO, "recording the pull of " + ref + ": "
+                            + e.getMessage(), e);
+                }
+                return pulled;
+            });
             mine.complete(image);
             return image;
         } catch (ImageException | RuntimeException e) {
@@ -131,19 +156,50 @@ public final class ImageService {
     }
 
     /**
-     * Removes every blob and unpacked layer not reachable from {@code inUse} (image digests as in
-     * {@link PulledImage#digest()}) or from a locally imported name. Waits for running pulls.
+     * Garbage-collects images. Kept: images pulled (or used to start a task) at or after {@code keepPulledSince};
+     * images some container runs, i.e. whose layer stack is one of {@code stacksInUse} (the overlay lower dirs,
+     * topmost first, of every container this node still has, running or not, and of tasks prepared but not yet
+     * created); and locally imported names (they cannot be pulled again). Every other image's manifests, config,
+     * layer blobs and unpacked layers go, as do blobs and layers no image references (left by a crash). A layer
+     * directory in {@code stacksInUse} is never removed, whatever else holds. Waits for running pulls and imports;
+     * they wait for it.
      */
-    public GcResult gc(Set<Digest> inUse) throws ImageException {
+    public GcResult collect(Collection<List<Path>> stacksInUse, Instant keepPulledSince) throws ImageException {
         gcLock.writeLock().lock();
         try {
-            Set<Digest> roots = new HashSet<>(inUse);
-            roots.addAll(refs.all().values());
-            Set<Digest> liveBlobs = new HashSet<>();
+            Path layerRoot = layers.root().toAbsolutePath().normalize();
+            Set<List<Digest>> used = new HashSet<>();
             Set<Digest> liveLayers = new HashSet<>();
-            for (Digest root : roots) {
-                mark(root, liveBlobs, liveLayers);
+            for (List<Path> stack : stacksInUse) {
+                List<Digest> ids = new ArrayList<>();
+                for (Path p : stack) {
+                    Path abs = p.toAbsolutePath().normalize();
+                    if (layerRoot.equals(abs.getParent()) && abs.getFileName().toString().matches("[0-9a-f]{64}")) {
+                        ids.add(new Digest(abs.getFileName().toString()));
+                    }
+                }
+                used.add(ids);
+                liveLayers.addAll(ids);
             }
+            Set<Digest> liveBlobs = new HashSet<>();
+            List<List<Digest>> liveStacks = new ArrayList<>();
+            for (Digest root : refs.all().values()) {
+                mark(root, liveBlobs, liveStacks);
+            }
+            int imagesRemoved = 0;
+            for (Map.Entry<Digest, Instant> e : marks.all().entrySet()) {
+                Set<Digest> imageBlobs = new HashSet<>();
+                List<List<Digest>> imageStacks = new ArrayList<>();
+                mark(e.getKey(), imageBlobs, imageStacks);
+                if (!e.getValue().isBefore(keepPulledSince) || imageStacks.stream().anyMatch(used::contains)) {
+                    liveBlobs.addAll(imageBlobs);
+                    liveStacks.addAll(imageStacks);
+                } else {
+                    marks.forget(e.getKey());
+                    imagesRemoved++;
+                }
+            }
+            liveStacks.forEach(liveLayers::addAll);
             int blobsRemoved = 0;
             int layersRemoved = 0;
             long freed = 0;
@@ -159,7 +215,7 @@ public final class ImageService {
                     layersRemoved++;
                 }
             }
-            return new GcResult(blobsRemoved, layersRemoved, freed);
+            return new GcResult(imagesRemoved, blobsRemoved, layersRemoved, freed);
         } catch (IOException e) {
             throw new ImageException(ImageException.Kind.LOCAL_IO, "image garbage collection: " + e.getMessage(), e);
         } finally {
@@ -167,25 +223,37 @@ public final class ImageService {
         }
     }
 
+    /** The file system the store lives on (for disk-pressure checks). */
+    public java.nio.file.FileStore fileStore() throws IOException {
+        return Files.getFileStore(layers.root());
+    }
+
     /** Layers unpacked since start (a layer shared by several images counts once). */
     public long layersUnpacked() {
         return layers.unpackCount();
     }
 
-    private void mark(Digest d, Set<Digest> liveBlobs, Set<Digest> liveLayers) throws ImageException {
+    /**
+     * Adds the blobs reachable from manifest or index {@code d} to {@code liveBlobs}, and each image's layer
+     * stack (diff ids, topmost first, as a container's lower dirs are) to {@code stacks}.
+     */
+    private void mark(Digest d, Set<Digest> liveBlobs, List<List<Digest>> stacks) throws ImageException {
         if (!blobs.has(d) || !liveBlobs.add(d)) {
             return;
         }
         Manifest m = Manifest.parse(blobs.read(d), null, d.toString());
         if (m instanceof Manifest.Index index) {
             for (Descriptor child : index.manifests()) {
-                mark(child.digest(), liveBlobs, liveLayers);
+                mark(child.digest(), liveBlobs, stacks);
             }
         } else if (m instanceof Manifest.Image image) {
             image.layers().forEach(l -> liveBlobs.add(l.digest()));
             if (blobs.has(image.config().digest())) {
                 liveBlobs.add(image.config().digest());
-                liveLayers.addAll(ImageConfig.parse(blobs.read(image.config().digest()), d.toString()).diffIds());
+                List<Digest> stack = new ArrayList<>(
+                        ImageConfig.parse(blobs.read(image.config().digest()), d.toString()).diffIds());
+                Collections.reverse(stack);
+                stacks.add(stack);
             }
         }
     }

@@ -1,5 +1,7 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.Digest;
+import dev.berth.registry.ImageException;
 import dev.berth.agent.fs.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,6 +38,11 @@ final class LayerStore {
         this.blobs = blobs;
         this.unpacker = unpacker;
         Files.createDirectories(layers);
+    }
+
+    /** The directory holding one subdirectory per unpacked layer. */
+    Path root() {
+        return layers;
     }
 
     Path path(Digest diffId) {

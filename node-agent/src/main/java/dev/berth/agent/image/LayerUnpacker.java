@@ -1,5 +1,7 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.Digest;
+import dev.berth.registry.ImageException;
 import dev.berth.agent.fs.FileTrees;
 import java.io.BufferedInputStream;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.Digest;
+import dev.berth.registry.ImageReference;
 import java.nio.file.Path;
 import java.util.List;
 

@@ -79,6 +79,22 @@ final class ContainerDir {
     Files.write(dir.resolve("config"), out.toByteArray());
   }
 
+  /** The overlay lower dirs (image layers) named in the launch config; empty if it was never written. */
+  List<Path> lowerDirs() throws IOException {
+    Path config = dir.resolve("config");
+    if (!Files.exists(config)) {
+      return List.of();
+    }
+    String[] parts = new String(Files.readAllBytes(config), StandardCharsets.UTF_8).split("\0", -1);
+    List<Path> out = new java.util.ArrayList<>();
+    for (int i = 0; i + 1 < parts.length; i += 2) {
+      if (parts[i].equals("lower")) {
+        out.add(Path.of(parts[i + 1]));
+      }
+    }
+    return out;
+  }
+
   Optional<PidRecord> pidRecord(String name) {
     try {
       String[] f = Files.readString(dir.resolve(name)).trim().split("\\s+");

@@ -423,6 +423,27 @@ public final class ContainerRuntime {
     return all;
   }
 
+  /**
+   * The image layer stacks (overlay lower dirs, topmost first) of every container of this node, whatever its state (running, exited, adopted after a
+   * restart): read from each container's launch config, so nothing is forgotten across agent restarts. Image
+   * GC must keep these.
+   */
+  public List<List<Path>> lowerDirsInUse() {
+    List<List<Path>> out = new ArrayList<>();
+    try (Stream<Path> s = Files.list(settings.containersDir())) {
+      for (Path dir : s.filter(Files::isDirectory).toList()) {
+        List<Path> lower = new ContainerDir(dir).lowerDirs();
+        if (!lower.isEmpty()) {
+          out.add(lower);
+        }
+      }
+    } catch (IOException e) {
+      throw new ContainerRuntimeException(HOST_ERROR, "reading the layers containers use in "
+          + settings.containersDir() + ": " + e.getMessage(), e);
+    }
+    return out;
+  }
+
   private static void killInit(String id, PidRecord r) {
     ProcessHandle.of(r.pid()).filter(h -> r.alive()).ifPresent(ProcessHandle::destroyForcibly);
   }

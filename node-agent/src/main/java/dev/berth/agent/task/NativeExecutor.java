@@ -3,7 +3,8 @@ package dev.berth.agent.task;
 import dev.berth.agent.cgroup.CgroupManager;
 import dev.berth.agent.health.ExecResult;
 import dev.berth.agent.image.ConfigMerger;
-import dev.berth.agent.image.ImageException;
+import dev.berth.registry.ImageException;
+import dev.berth.agent.image.ImageGc;
 import dev.berth.agent.image.ImageService;
 import dev.berth.agent.image.PulledImage;
 import dev.berth.agent.runtime.ContainerConfig;
@@ -24,6 +25,7 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +70,8 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
     private final Object createLock = new Object();
     private volatile ContainerRuntime runtime;
     private volatile ExitListener listener = (id, exit) -> { };
+    /** Collects unused images on {@link #poller}; null for executors made without {@link #create}. */
+    private volatile ImageGc imageGc;
 
     /** The merged spec and layers of a prepared task. */
     private record Ready(ContainerSpec spec, List<Path> lowerDirs) {
@@ -112,12 +116,27 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
                     return t;
                 }));
         NodeIdStore ids = new NodeIdStore(stateDir);
-        return new NativeExecutor(images, () -> {
+        NativeExecutor executor = new NativeExecutor(images, () -> {
             String nodeId = ids.load().orElseThrow(() -> new IllegalStateException(
                     "no node id in " + stateDir + " yet: the agent has not registered"));
             return new ContainerRuntime(RuntimeSettings.defaults(nodeId, stateDir,
                     LauncherBinary.extract(stateDir.resolve("bin"))), CgroupManager.detect(nodeId), clock);
         }, clock, networking);
+        executor.imageGc = new ImageGc(images, executor::layerDirsInUse, ImageGc.DiskUse.of(images.fileStore()), clock,
+                ImageGc.Policy.defaults());
+        executor.imageGc.start(executor.poller);
+        return executor;
+    }
+
+    /**
+     * Image layer stacks this node uses: its containers' (any state, adopted ones included, read from their launch
+     * configs) and those of tasks prepared but not yet created. What image GC must keep.
+     */
+    public List<List<Path>> layerDirsInUse() {
+        List<List<Path>> out = new ArrayList<>();
+        ready.values().forEach(r -> out.add(r.lowerDirs()));
+        out.addAll(runtime().lowerDirsInUse());
+        return out;
     }
 
     @Override
@@ -344,6 +363,9 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
     /** Stops the exit watcher; containers keep running. */
     @Override
     public void close() {
+        if (imageGc != null) {
+            imageGc.close();
+        }
         poller.shutdownNow();
     }
 

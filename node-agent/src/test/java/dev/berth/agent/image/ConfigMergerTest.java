@@ -1,5 +1,7 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.Digest;
+import dev.berth.registry.ImageException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,11 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.TarBuilder;
+import dev.berth.registry.Digest;
+import dev.berth.registry.ImageException;
+import dev.berth.registry.RegistryClient;
+import dev.berth.registry.RegistryCredentials;
+import dev.berth.registry.Manifest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -158,7 +164,7 @@ class FakeRegistryTest {
             return true;
         });
         RegistryClient impatient = new RegistryClient(Set.of(), Duration.ofSeconds(2), Duration.ofSeconds(1), Clock.systemUTC());
-        ImageService svc = new ImageService(store.resolve("impatient"), impatient, pool);
+        ImageService svc = new ImageService(store.resolve("impatient"), impatient, pool, Clock.systemUTC());
         try {
             assertThatThrownBy(() -> svc.pull(fake.host() + "/app:1", RegistryCredentials.anonymous()))
                     .isInstanceOf(ImageException.class)

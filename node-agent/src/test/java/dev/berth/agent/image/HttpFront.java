@@ -1,5 +1,6 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.Digest;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;

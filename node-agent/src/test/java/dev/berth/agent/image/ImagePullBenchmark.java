@@ -1,5 +1,9 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.TarBuilder;
+import dev.berth.registry.RegistryCredentials;
+import dev.berth.registry.TestRegistry;
+import dev.berth.registry.TestImages;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,9 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.TarBuilder;
+import dev.berth.registry.Digest;
+import dev.berth.registry.ImageException;
+import dev.berth.registry.TestRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

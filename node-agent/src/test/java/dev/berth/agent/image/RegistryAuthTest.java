@@ -1,5 +1,9 @@
 package dev.berth.agent.image;
 
+import dev.berth.registry.ImageException;
+import dev.berth.registry.RegistryCredentials;
+import dev.berth.registry.TestRegistry;
+import dev.berth.registry.TestImages;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

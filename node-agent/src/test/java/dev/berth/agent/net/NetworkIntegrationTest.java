@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.berth.agent.image.TestImages;
-import dev.berth.agent.image.TestRegistry;
+import dev.berth.registry.TestImages;
+import dev.berth.registry.TestRegistry;
 import dev.berth.agent.runtime.RuntimeFixture;
 import dev.berth.api.v1.Assignments;
 import dev.berth.api.v1.ContainerSpec;

@@ -33,7 +33,7 @@ class ContainerConfigTest {
     try {
       return new ContainerConfig("0123456789abcdef", ConfigMerger.merge(image, spec),
           ResourceRequirements.getDefaultInstance(), List.of(Path.of("/layers/a")));
-    } catch (dev.berth.agent.image.ImageException e) {
+    } catch (dev.berth.registry.ImageException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
   }

@@ -6,8 +6,8 @@ import static org.awaitility.Awaitility.await;
 import dev.berth.agent.cgroup.CgroupManager;
 import dev.berth.agent.fs.FileTrees;
 import dev.berth.agent.image.ImageService;
-import dev.berth.agent.image.TestImages;
-import dev.berth.agent.image.TestRegistry;
+import dev.berth.registry.TestImages;
+import dev.berth.registry.TestRegistry;
 import dev.berth.agent.loop.EventLoop;
 import dev.berth.agent.runtime.ContainerRuntime;
 import dev.berth.agent.runtime.ContainerRuntimeException;
@@ -173,7 +173,7 @@ class NativeExecutorTest {
     @Test
     void aTaskFromTheRegistryRunsLogsAndShutsDown() throws Exception {
         String digest = ImageService.create(state.resolve("resolve"), Set.of(registry.host()), pool)
-                .resolve(image, dev.berth.agent.image.RegistryCredentials.anonymous()).toString();
+                .resolve(image, dev.berth.registry.RegistryCredentials.anonymous()).toString();
         Task t = task("web1", image, c -> c.setImageDigest(digest).addCommand("sh").addArgs("-c")
                 .addArgs("echo hello; echo $FOO; trap 'echo got-quit; exit 7' QUIT; busybox sleep 1000 & wait")
                 .setStopGracePeriodMs(20_000));

@@ -1,4 +1,4 @@
-package dev.berth.agent.image;
+package dev.berth.registry;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -44,7 +44,7 @@ public final class TestRegistry implements AutoCloseable {
         }
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
@@ -55,7 +55,7 @@ public final class TestRegistry implements AutoCloseable {
     }
 
     /** Starts a registry; with a user, it requires HTTP Basic auth (htpasswd, bcrypt). */
-    static TestRegistry start(String user, String password) throws Exception {
+    public static TestRegistry start(String user, String password) throws Exception {
         requireTools("docker-registry", "skopeo");
         Path dir = Files.createTempDirectory("berth-registry");
         int port = freePort();
@@ -110,7 +110,7 @@ public final class TestRegistry implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
@@ -150,6 +150,18 @@ public final class TestRegistry implements AutoCloseable {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
-        TestFiles.deleteTree(dir);
+        deleteTree(dir);
+    }
+
+    /** Deletes a test's temporary tree (plain files only: registries and umoci bundles make no mounts). */
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 }

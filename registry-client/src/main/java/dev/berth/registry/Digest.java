@@ -1,4 +1,4 @@
-package dev.berth.agent.image;
+package dev.berth.registry;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -1,4 +1,4 @@
-package dev.berth.agent.image;
+package dev.berth.registry;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -32,7 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Thread-safe; tokens are cached per registry, repository and user until they expire (injected clock).
  * Every failure is an {@link ImageException} whose message names the registry and image, e.g.
  * "registry 127.0.0.1:5000 unreachable: connection refused" or "image 127.0.0.1:5000/nope:1 not found".
- * This class does not verify blob digests itself: the caller streams into {@link BlobStore}, which does.
+ * This class does not verify blob digests itself: the caller streams into the agent's blob store, which does.
  */
 public final class RegistryClient {
     private static final int MAX_MANIFEST_BYTES = 4 << 20;
@@ -99,7 +99,7 @@ public final class RegistryClient {
         }
         Digest actual = Digest.of(body);
         if (reference.startsWith("sha256:") && !actual.toString().equals(reference)) {
-            throw BlobStore.mismatch("manifest of " + what, Digest.parse(reference), actual);
+            throw ImageException.digestMismatch("manifest of " + what, Digest.parse(reference), actual);
         }
         return new FetchedManifest(actual, r.headers().firstValue("Content-Type").orElse(""), body);
     }

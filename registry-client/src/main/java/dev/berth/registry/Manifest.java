@@ -1,4 +1,4 @@
-package dev.berth.agent.image;
+package dev.berth.registry;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;

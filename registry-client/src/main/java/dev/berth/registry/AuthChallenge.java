@@ -1,4 +1,4 @@
-package dev.berth.agent.image;
+package dev.berth.registry;
 
 import java.util.HashMap;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package dev.berth.agent.image;
+package dev.berth.registry;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -10,11 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Small helpers over Gson's tree model for the lenient-but-checked reading of registry JSON. */
-final class Json {
+public final class Json {
     private Json() {
     }
 
-    static JsonObject object(byte[] bytes, String what) throws ImageException {
+    public static JsonObject object(byte[] bytes, String what) throws ImageException {
         try {
             JsonElement e = JsonParser.parseString(new String(bytes, StandardCharsets.UTF_8));
             if (!e.isJsonObject()) {
@@ -26,13 +26,13 @@ final class Json {
         }
     }
 
-    static String string(JsonObject o, String key, String dflt) {
+    public static String string(JsonObject o, String key, String dflt) {
         JsonElement e = o.get(key);
         return e != null && e.isJsonPrimitive() ? e.getAsString() : dflt;
     }
 
     /** A JSON array of strings; null (JSON null or absent) stays null so "unset" differs from "empty". */
-    static List<String> strings(JsonObject o, String key) {
+    public static List<String> strings(JsonObject o, String key) {
         JsonElement e = o.get(key);
         if (e == null || e.isJsonNull()) {
             return null;

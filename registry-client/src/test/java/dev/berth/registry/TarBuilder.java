@@ -1,4 +1,4 @@
-package dev.berth.agent.image;
+package dev.berth.registry;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -11,28 +11,28 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /** Crafts layer tars entry by entry, including the malicious ones a real tool would never write. */
-final class TarBuilder {
+public final class TarBuilder {
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     private final TarArchiveOutputStream tar;
 
-    TarBuilder() {
+    public TarBuilder() {
         tar = new TarArchiveOutputStream(bytes, StandardCharsets.UTF_8.name());
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
         tar.setAddPaxHeadersForNonAsciiNames(true);
     }
 
-    TarBuilder dir(String name, int mode) {
+    public TarBuilder dir(String name, int mode) {
         TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/", true);
         e.setMode(mode);
         return add(e, null);
     }
 
-    TarBuilder file(String name, String content) {
+    public TarBuilder file(String name, String content) {
         return file(name, content, 0644, 0, 0, Map.of());
     }
 
-    TarBuilder file(String name, String content, int mode, int uid, int gid, Map<String, String> pax) {
+    public TarBuilder file(String name, String content, int mode, int uid, int gid, Map<String, String> pax) {
         TarArchiveEntry e = new TarArchiveEntry(name, true);
         e.setMode(mode);
         e.setUserId(uid);
@@ -42,20 +42,20 @@ final class TarBuilder {
         return add(e, content.getBytes(StandardCharsets.UTF_8));
     }
 
-    TarBuilder symlink(String name, String target) {
+    public TarBuilder symlink(String name, String target) {
         TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_SYMLINK, true);
         e.setLinkName(target);
         e.setMode(0777);
         return add(e, null);
     }
 
-    TarBuilder hardlink(String name, String target) {
+    public TarBuilder hardlink(String name, String target) {
         TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_LINK, true);
         e.setLinkName(target);
         return add(e, null);
     }
 
-    TarBuilder device(String name, byte type, int major, int minor, int mode) {
+    public TarBuilder device(String name, byte type, int major, int minor, int mode) {
         TarArchiveEntry e = new TarArchiveEntry(name, type, true);
         e.setMode(mode);
         e.setDevMajor(major);
@@ -79,7 +79,7 @@ final class TarBuilder {
         }
     }
 
-    byte[] tar() {
+    public byte[] tar() {
         try {
             tar.finish();
             return bytes.toByteArray();
@@ -88,7 +88,7 @@ final class TarBuilder {
         }
     }
 
-    static byte[] gzip(byte[] data) {
+    public static byte[] gzip(byte[] data) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
             gz.write(data);

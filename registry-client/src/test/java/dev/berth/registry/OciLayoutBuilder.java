@@ -1,4 +1,4 @@
-package dev.berth.agent.image;
+package dev.berth.registry;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -10,17 +10,17 @@ import java.util.List;
 import java.util.Map;
 
 /** Writes OCI image layouts from crafted layers, e.g. multi-platform indexes, for skopeo to push. */
-final class OciLayoutBuilder {
+public final class OciLayoutBuilder {
     private final Path dir;
     private final JsonArray index = new JsonArray();
 
-    OciLayoutBuilder(Path dir) throws IOException {
+    public OciLayoutBuilder(Path dir) throws IOException {
         this.dir = dir;
         Files.createDirectories(dir.resolve("blobs/sha256"));
         Files.writeString(dir.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
     }
 
-    JsonObject blob(byte[] content, String mediaType) throws IOException {
+    public JsonObject blob(byte[] content, String mediaType) throws IOException {
         Digest d = Digest.of(content);
         Files.write(dir.resolve("blobs/sha256/" + d.hex()), content);
         JsonObject desc = new JsonObject();
@@ -31,7 +31,7 @@ final class OciLayoutBuilder {
     }
 
     /** An image manifest of gzip layers (given as plain tars) with a config holding {@code configFields}. */
-    JsonObject image(String arch, List<byte[]> tars, Map<String, Object> configFields) throws IOException {
+    public JsonObject image(String arch, List<byte[]> tars, Map<String, Object> configFields) throws IOException {
         JsonObject cfg = new JsonObject();
         cfg.addProperty("architecture", arch);
         cfg.addProperty("os", "linux");
@@ -62,7 +62,7 @@ final class OciLayoutBuilder {
     }
 
     /** Tags a manifest (or a new index over several) in index.json. */
-    JsonObject tag(String tag, JsonObject... manifests) throws IOException {
+    public JsonObject tag(String tag, JsonObject... manifests) throws IOException {
         JsonObject desc;
         if (manifests.length == 1) {
             desc = manifests[0].deepCopy();

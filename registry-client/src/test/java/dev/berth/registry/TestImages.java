@@ -1,4 +1,4 @@
-package dev.berth.agent.image;
+package dev.berth.registry;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +28,7 @@ public final class TestImages {
         Files.createSymbolicLink(rootfs.resolve("bin/sh"), Path.of("busybox"));
         Files.writeString(rootfs.resolve("etc/motd"), "hello from v1\n");
         TestRegistry.run(List.of("umoci", "repack", "--image", l + ":base", bundle.toString()));
-        TestFiles.deleteTree(bundle);
+        TestRegistry.deleteTree(bundle);
         TestRegistry.run(List.of("umoci", "config", "--image", l + ":base", "--tag", "1",
                 "--config.entrypoint", "/bin/sh", "--config.cmd", "-c", "--config.cmd", "echo hi",
                 "--config.env", "FOO=bar", "--config.env", "PATH=/bin", "--config.workingdir", "/tmp",
@@ -38,6 +38,6 @@ public final class TestImages {
         Files.delete(bundle.resolve("rootfs/etc/motd"));
         Files.writeString(bundle.resolve("rootfs/etc/v2"), "v2\n");
         TestRegistry.run(List.of("umoci", "repack", "--image", l + ":2", bundle.toString()));
-        TestFiles.deleteTree(bundle);
+        TestRegistry.deleteTree(bundle);
     }
 }

@@ -1,4 +1,4 @@
-package dev.berth.agent.image;
+package dev.berth.registry;
 
 /**
  * Why an image operation failed. The message is written for the user (it ends up in the task's status), the
@@ -41,5 +41,11 @@ public final class ImageException extends Exception {
 
     public Kind kind() {
         return kind;
+    }
+
+    /** Content that did not hash to the digest naming it. */
+    public static ImageException digestMismatch(String what, Digest expected, Digest actual) {
+        return new ImageException(Kind.DIGEST_MISMATCH, what + ": digest mismatch: expected " + expected
+                + ", content hashes to " + actual + "; discarded");
     }
 }

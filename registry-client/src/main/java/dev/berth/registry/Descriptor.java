@@ -1,4 +1,4 @@
-package dev.berth.agent.image;
+package dev.berth.registry;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -12,7 +12,7 @@ import java.util.TreeMap;
  */
 public record Descriptor(String mediaType, Digest digest, long size, String platform, Map<String, String> annotations) {
 
-    static Descriptor fromJson(JsonObject o, String where) throws ImageException {
+    public static Descriptor fromJson(JsonObject o, String where) throws ImageException {
         JsonElement d = o.get("digest");
         JsonElement s = o.get("size");
         if (d == null || !d.isJsonPrimitive() || s == null || !s.isJsonPrimitive()) {
