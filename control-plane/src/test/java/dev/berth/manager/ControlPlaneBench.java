@@ -7,6 +7,8 @@ import dev.berth.api.v1.GetJoinTokensRequest;
 import dev.berth.api.v1.Meta;
 import dev.berth.api.v1.Node;
 import dev.berth.api.v1.NodeDescription;
+import dev.berth.api.v1.NodeState;
+import dev.berth.api.v1.NodeStatus;
 import dev.berth.api.v1.ReplicatedService;
 import dev.berth.api.v1.Resources;
 import dev.berth.api.v1.ServiceSpec;
@@ -22,6 +24,7 @@ import dev.berth.internal.v1.LogEntry;
 import dev.berth.internal.v1.Plan;
 import dev.berth.internal.v1.RegisterNode;
 import dev.berth.internal.v1.ReportTaskStatus;
+import dev.berth.internal.v1.SetNodeStatus;
 import dev.berth.internal.v1.TaskStatusChange;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -177,7 +180,7 @@ public final class ControlPlaneBench {
           .addCommands(Command.newBuilder().setCreateService(CreateService.newBuilder().setId(svc).setSpec(spec(svc))));
       for (int n = 0; n < nodes; n++) {
         setup.addCommands(Command.newBuilder().setRegisterNode(RegisterNode.newBuilder().setNode(Node.newBuilder()
-            .setMeta(Meta.newBuilder().setId("node" + n)).setDescription(NodeDescription.newBuilder()
+            .setMeta(Meta.newBuilder().setId("node" + n)).setStatus(ready(ts)).setDescription(NodeDescription.newBuilder()
                 .setResources(Resources.newBuilder().setNanoCpus(1L << 50).setMemoryBytes(1L << 50))))));
       }
       ApplyResult r = propose(c, setup.build());
@@ -192,7 +195,13 @@ public final class ControlPlaneBench {
               .setStatus(TaskStatus.newBuilder().setState(TaskState.NEW)));
           plan.addAssignments(Plan.Assignment.newBuilder().setTaskId("t" + i).setNodeId("node" + (i % nodes)));
         }
+        // No agent heartbeats here: keep the nodes READY (the leader marks them down after its grace).
+        SetNodeStatus.Builder up = SetNodeStatus.newBuilder();
+        for (int n = 0; n < nodes; n++) {
+          up.addChanges(SetNodeStatus.Change.newBuilder().setNodeId("node" + n).setStatus(ready(ts)));
+        }
         ApplyResult pr = propose(c, LogEntry.newBuilder().setTimestampMs(ts)
+            .addCommands(Command.newBuilder().setSetNodeStatus(up))
             .addCommands(Command.newBuilder().setPlan(plan)).build());
         if (!pr.getCode().equals("OK")) {
           throw new IllegalStateException(pr.toString());
@@ -239,7 +248,18 @@ public final class ControlPlaneBench {
       System.out.printf("batched ReportTaskStatus (~%d updates/entry, %d entries in flight): %d updates in %.2f s"
           + " = %.0f updates/s (%.0f entries/s), commit latency per entry %s%n",
           tasks / nodes, inflight, updates, secs, updates / secs, entries / secs, pct(lat, entries));
+      if (Boolean.getBoolean("berth.bench.trace")) {
+        StringBuilder b = new StringBuilder("latency per entry in send order (ms):");
+        for (int i = 0; i < entries; i++) {
+          b.append(i % 20 == 0 ? "\n  " : " ").append(lat[i] / 1_000_000);
+        }
+        System.out.println(b);
+      }
     }
+  }
+
+  static NodeStatus ready(long ts) {
+    return NodeStatus.newBuilder().setState(NodeState.NODE_READY).setChangedAtMs(ts).build();
   }
 
   /** kill -9 of the leader, then writes to a survivor until one is acknowledged. */
