@@ -22,6 +22,9 @@ final class ApplyContext {
   final long timestampMs;
   final List<WatchEvent> events = new ArrayList<>();
   final List<String> createdIds = new ArrayList<>();
+  /** Per-request outcomes inside the entry (batched registrations), recorded on commit. */
+  final java.util.Map<String, dev.berth.internal.v1.ApplyResult> itemResults =
+      new java.util.LinkedHashMap<>();
 
   ApplyContext(StoreState state, long index, long timestampMs) {
     this.state = state;

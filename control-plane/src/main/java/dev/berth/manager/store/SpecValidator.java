@@ -40,7 +40,7 @@ public final class SpecValidator {
     }
   }
 
-  static boolean isValidRequestId(String requestId) {
+  public static boolean isValidRequestId(String requestId) {
     return REQUEST_ID.matcher(requestId).matches();
   }
 
