@@ -92,6 +92,8 @@ public final class ManagerServer implements AutoCloseable {
   private int metricsPort = -1;
   private boolean recover;
   private List<RaftPeer> initialPeers = List.of();
+  private dev.berth.manager.api.UsageSource usage = dev.berth.manager.api.UsageSource.NONE;
+  private java.util.function.IntSupplier connectedAgents = () -> 0;
 
   public ManagerServer(ManagerConfig config, Clock clock) {
     this.config = config;
@@ -104,6 +106,17 @@ public final class ManagerServer implements AutoCloseable {
   /** Adds a gRPC service served on the API port (e.g. the agent dispatcher). Before start. */
   public ManagerServer addService(BindableService service) {
     extraServices.add(service);
+    return this;
+  }
+
+  /**
+   * What the leader's agent dispatcher knows outside the log: usage readings (copied into
+   * Node.usage and Task.usage by API reads) and how many agents hold a session (the
+   * {@code berth_connected_agents} gauge). Before start.
+   */
+  public ManagerServer agents(dev.berth.manager.api.UsageSource usage, java.util.function.IntSupplier connected) {
+    this.usage = usage;
+    this.connectedAgents = connected;
     return this;
   }
 
@@ -226,7 +239,7 @@ public final class ManagerServer implements AutoCloseable {
   private void startGrpc() throws IOException {
     WatchHandler watches = new WatchHandler(store.changes(), watchPool, config.watchProgressMs());
     RaftView view = new View();
-    ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches);
+    ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches, usage);
     ManagerApi managerApi = new ManagerApi(store, raft, view, () -> Optional.ofNullable(tokens), clock);
     NettyServerBuilder b = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listenHost(), config.apiPort()))
@@ -251,6 +264,7 @@ public final class ManagerServer implements AutoCloseable {
     metrics.gauge("berth.raft.term", "Current Raft term", this, m -> m.raft.term());
     metrics.gauge("berth.raft.commit.index", "Raft commit index", this, m -> m.raft.commitIndex());
     metrics.gauge("berth.raft.applied.index", "Raft applied index", this, m -> m.raft.appliedIndex());
+    metrics.connectedAgents(connectedAgents);
   }
 
   /** First entry of a new cluster: the cluster object and this manager's node. */

@@ -48,9 +48,17 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   private final Supplier<Optional<JoinTokenKeeper>> tokens;
   private final Clock clock;
   private final WatchHandler watches;
+  private final UsageSource usage;
 
   public ClusterApi(ClusterStore store, Proposer proposer, RaftView raft,
       Supplier<Optional<JoinTokenKeeper>> tokens, Clock clock, WatchHandler watches) {
+    this(store, proposer, raft, tokens, clock, watches, UsageSource.NONE);
+  }
+
+  /** @param usage heartbeat usage readings that reads copy into Node.usage and Task.usage */
+  public ClusterApi(ClusterStore store, Proposer proposer, RaftView raft,
+      Supplier<Optional<JoinTokenKeeper>> tokens, Clock clock, WatchHandler watches, UsageSource usage) {
+    this.usage = usage;
     this.store = store;
     this.proposer = proposer;
     this.raft = raft;
@@ -241,7 +249,7 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
           .filter(t -> !req.getDesiredRunning() || t.getDesiredState() == TaskState.RUNNING)
           .sorted(java.util.Comparator.comparing(Task::getServiceName).thenComparing(Task::getSlot)
               .thenComparing(t -> t.getMeta().getId()))
-          .collect(Collectors.toList());
+          .map(this::withUsage).collect(Collectors.toList());
       return ListTasksResponse.newBuilder().addAllTasks(out).setIndex(v.index()).build();
     }));
   }
@@ -249,14 +257,25 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   @Override
   public void getTask(GetRequest req, StreamObserver<TaskResponse> obs) {
     run(obs, () -> read(req.getConsistency(), v -> TaskResponse.newBuilder().setIndex(v.index())
-        .setTask(v.task(req.getId())
+        .setTask(v.task(req.getId()).map(this::withUsage)
             .orElseThrow(() -> Errors.notFound("task \"" + req.getId() + "\" not found")))
         .build()));
   }
 
+  private Task withUsage(Task t) {
+    if (t.getNodeId().isEmpty()) {
+      return t;
+    }
+    return usage.taskUsage(t.getNodeId(), t.getMeta().getId())
+        .map(u -> t.toBuilder().setUsage(u).build()).orElse(t);
+  }
+
   // ---------------------------------------------------------------- nodes
 
-  private Node decorate(Node n) {
+  /** Adds what is not in the log: the node's latest usage reading and whether it leads. */
+  private Node decorate(Node stored) {
+    Node n = usage.nodeUsage(stored.getMeta().getId())
+        .map(u -> stored.toBuilder().setUsage(u).build()).orElse(stored);
     if (!n.hasManagerStatus()) {
       return n;
     }

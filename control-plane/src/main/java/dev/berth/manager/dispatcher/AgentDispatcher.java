@@ -24,6 +24,8 @@ import dev.berth.api.v1.TaskState;
 import dev.berth.api.v1.TaskStatusReport;
 import dev.berth.api.v1.TaskStatusUpdate;
 import dev.berth.api.v1.WatchEvent;
+import dev.berth.api.v1.NodeUsage;
+import dev.berth.api.v1.TaskUsage;
 import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.Command;
 import dev.berth.internal.v1.LogEntry;
@@ -33,6 +35,7 @@ import dev.berth.internal.v1.SetNodeStatus;
 import dev.berth.internal.v1.TaskStatusChange;
 import dev.berth.manager.orchestrator.IdGenerator;
 import dev.berth.manager.orchestrator.TaskStates;
+import dev.berth.manager.api.UsageSource;
 import dev.berth.manager.store.Proposer;
 import dev.berth.manager.store.SpecValidator;
 import dev.berth.manager.store.Store;
@@ -123,6 +126,24 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
   /** Heartbeats and usage readings, for API reads (Node.usage, Task.usage). */
   public HeartbeatTracker heartbeats() {
     return tracker;
+  }
+
+  /**
+   * The heartbeat usage readings for API reads, while this manager leads; empty otherwise
+   * (a former leader's readings go stale the moment its sessions close).
+   */
+  public UsageSource usage() {
+    return new UsageSource() {
+      @Override
+      public Optional<NodeUsage> nodeUsage(String nodeId) {
+        return leading ? tracker.nodeUsage(nodeId) : Optional.empty();
+      }
+
+      @Override
+      public Optional<TaskUsage> taskUsage(String nodeId, String taskId) {
+        return leading ? tracker.taskUsage(nodeId, taskId) : Optional.empty();
+      }
+    };
   }
 
   public RegistrationBatcher registrations() {

@@ -67,7 +67,7 @@ public final class LeaderWiring {
     ReconcileLoop loop = new ReconcileLoop(server.store(), proposer, clock, feed,
         ReconcileLoop.standard(ids, feed, orphanAfterMs),
         Duration.ofMillis(500), Duration.ofMillis(5), Duration.ofSeconds(10));
-    server.addService(dispatcher)
+    server.addService(dispatcher).agents(dispatcher.usage(), dispatcher::connectedAgents)
         .onLeaderStart(term -> {
           dispatcher.onLeaderStart();
           loop.start();
