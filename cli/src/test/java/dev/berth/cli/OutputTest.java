@@ -169,6 +169,29 @@ class OutputTest extends InProcessClusterTest {
   }
 
   @Test
+  void nodeInspectShowsTheLeadersUsageReading() {
+    Node reporting = node("n1", "alpha", NodeRole.WORKER).toBuilder()
+        .setDescription(NodeDescription.newBuilder().setHostname("alpha")
+            .setResources(dev.berth.api.v1.Resources.newBuilder().setNanoCpus(4_000_000_000L).setMemoryBytes(8L << 30)))
+        .setUsage(dev.berth.api.v1.NodeUsage.newBuilder().setSampledAtMs(NOW - 3_000)
+            .setUsed(dev.berth.api.v1.Resources.newBuilder().setNanoCpus(1_500_000_000L).setMemoryBytes(2L << 30)))
+        .build();
+    server.nodes.put("n1", reporting);
+    server.nodes.put("n2", node("n2", "beta", NodeRole.WORKER));
+
+    CliHarness.Result pretty = cli.run("node", "inspect", "--pretty", "n1", "n2");
+    assertThat(pretty.exit()).isZero();
+    assertThat(pretty.out().lines().toList()).contains(
+        "Hostname:       alpha",
+        "Resources:      CPUs 4, Memory 8GiB",
+        "Usage:          CPUs 1.5 (37.5%), Memory 2GiB (25.0%), sampled 3 seconds ago",
+        "Usage:          not reported (the leader holds agents' readings)");
+
+    CliHarness.Result json = cli.run("node", "inspect", "n1");
+    assertThat(json.out()).contains("\"usage\": {", "\"nanoCpus\": \"1500000000\"", "\"memoryBytes\": \"2147483648\"");
+  }
+
+  @Test
   void serviceInspectPrintsAJsonArray() throws Exception {
     server.putService(service("id1", "web", ServiceSpec.newBuilder().setReplicated(ReplicatedService.newBuilder().setReplicas(2))));
     CliHarness.Result r = cli.run("service", "inspect", "web");

@@ -98,6 +98,8 @@ public final class ManagerServer implements AutoCloseable {
   private boolean recover;
   private boolean forceNewCluster;
   private List<RaftPeer> initialPeers = List.of();
+  private dev.berth.manager.api.UsageSource usage = dev.berth.manager.api.UsageSource.NONE;
+  private java.util.function.IntSupplier connectedAgents = () -> 0;
 
   public ManagerServer(ManagerConfig config, Clock clock) {
     this.config = config;
@@ -125,6 +127,17 @@ public final class ManagerServer implements AutoCloseable {
    */
   public ManagerServer resolveImagesWith(ImagePinner pinner) {
     this.imagePinner = pinner;
+    return this;
+  }
+
+  /**
+   * What the leader's agent dispatcher knows outside the log: usage readings (copied into
+   * Node.usage and Task.usage by API reads) and how many agents hold a session (the
+   * {@code berth_connected_agents} gauge). Before start.
+   */
+  public ManagerServer agents(dev.berth.manager.api.UsageSource usage, java.util.function.IntSupplier connected) {
+    this.usage = usage;
+    this.connectedAgents = connected;
     return this;
   }
 
@@ -269,7 +282,7 @@ public final class ManagerServer implements AutoCloseable {
     RaftView view = new View();
     ManagerMembership membership = new ManagerMembership(raft, view, clock);
     ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches,
-        membership, () -> Optional.ofNullable(agentStreams), imagePinner);
+        membership, () -> Optional.ofNullable(agentStreams), imagePinner, usage);
     ManagerApi managerApi = new ManagerApi(store, raft, view, () -> Optional.ofNullable(tokens), clock,
         membership);
     NettyServerBuilder b = NettyServerBuilder
@@ -295,6 +308,7 @@ public final class ManagerServer implements AutoCloseable {
     metrics.gauge("berth.raft.term", "Current Raft term", this, m -> m.raft.term());
     metrics.gauge("berth.raft.commit.index", "Raft commit index", this, m -> m.raft.commitIndex());
     metrics.gauge("berth.raft.applied.index", "Raft applied index", this, m -> m.raft.appliedIndex());
+    metrics.connectedAgents(connectedAgents);
   }
 
   /** First entry of a new cluster: the cluster object and this manager's node. */

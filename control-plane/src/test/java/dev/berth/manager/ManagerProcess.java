@@ -55,6 +55,11 @@ public final class ManagerProcess implements AutoCloseable {
         ManagerMain.class.getName(), command,
         "--state-dir", stateDir.toString(), "--listen-addr", addr(),
         "--raft-port", String.valueOf(raftPort), "--metrics-port", "-1"));
+    // benchmarks: extra JVM flags for the manager (e.g. GC logging), space-separated
+    String extraJvm = System.getProperty("berth.manager.jvmArgs", "").trim();
+    if (!extraJvm.isEmpty()) {
+      cmd.addAll(3, List.of(extraJvm.replace("%DIR%", stateDir.toString()).split("\\s+")));
+    }
     if (roomy) {
       cmd.add("--roomy-raft");
     }

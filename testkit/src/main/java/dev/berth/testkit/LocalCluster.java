@@ -147,7 +147,8 @@ public final class LocalCluster implements AutoCloseable {
         // the public API too, for the calls that need the leader's agent sessions (logs, exec)
         ClusterApi api = new ClusterApi(log.store(), log.proposer(name), new LocalRaftView(name),
             Optional::empty, clock, new WatchHandler(log.store().changes(), watchPool, 1000),
-            null, () -> Optional.of(dispatcher.streams()), ImagePinner.off());
+            null, () -> Optional.of(dispatcher.streams()), ImagePinner.off(),
+            dev.berth.manager.api.UsageSource.NONE);
         Server server = InProcessServerBuilder.forName(name).addService(dispatcher).addService(api).build().start();
         managers.put(name, new Manager(name, self, dispatcher, loop, server));
       } catch (IOException e) {

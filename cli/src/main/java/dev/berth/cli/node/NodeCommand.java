@@ -1,5 +1,6 @@
 package dev.berth.cli.node;
 
+import dev.berth.api.v1.GetRequest;
 import dev.berth.api.v1.ListNodesResponse;
 import dev.berth.api.v1.ListRequest;
 import dev.berth.api.v1.Node;
@@ -7,6 +8,7 @@ import dev.berth.api.v1.NodeAvailability;
 import dev.berth.api.v1.NodeRole;
 import dev.berth.api.v1.NodeState;
 import dev.berth.api.v1.RemoveNodeRequest;
+import dev.berth.api.v1.Resources;
 import dev.berth.api.v1.UpdateNodeRequest;
 import dev.berth.cli.ApiClient;
 import dev.berth.cli.ApiCommand;
@@ -15,7 +17,10 @@ import dev.berth.cli.Each;
 import dev.berth.cli.ExitCodes;
 import dev.berth.cli.OutputOptions;
 import dev.berth.cli.UserException;
+import dev.berth.cli.format.Cpus;
+import dev.berth.cli.format.HumanTime;
 import dev.berth.cli.format.Json;
+import dev.berth.cli.format.Sizes;
 import dev.berth.cli.format.Table;
 import java.util.Comparator;
 import java.util.List;
@@ -67,9 +72,15 @@ public final class NodeCommand {
     }
   }
 
-  /** JSON array of the nodes. */
-  @Command(name = "inspect", description = "Show nodes in detail (JSON).")
+  /**
+   * JSON array of the nodes (usage included when the leader has a reading), or with
+   * {@code --pretty} a summary per node, as {@code docker node inspect --pretty}.
+   */
+  @Command(name = "inspect", description = "Show nodes in detail (JSON, or --pretty).")
   static final class Inspect extends ApiCommand {
+    @Option(names = "--pretty", description = "Print a human-readable summary, with the node's current usage.")
+    boolean pretty;
+
     @Parameters(arity = "1..*", paramLabel = "NODE")
     List<String> nodes;
 
@@ -79,7 +90,38 @@ public final class NodeCommand {
 
     @Override
     protected int run(ApiClient api) {
-      return inspect(api, nodes, (s, r) -> s.getNode(r).getNode());
+      if (!pretty) {
+        return inspect(api, nodes, (s, r) -> s.getNode(r).getNode());
+      }
+      for (String id : nodes) {
+        Node n = api.read(s -> s.getNode(GetRequest.newBuilder().setId(id).build()).getNode());
+        printPretty(n);
+      }
+      return ExitCodes.OK;
+    }
+
+    private void printPretty(Node n) {
+      Resources cap = n.getDescription().getResources();
+      var out = ctx.out();
+      out.printf("ID:             %s%n", n.getMeta().getId());
+      out.printf("Hostname:       %s%n", n.getDescription().getHostname());
+      out.printf("Status:         %s%n", status(n.getStatus().getState()));
+      out.printf("Availability:   %s%n", capitalized(n.getSpec().getAvailability().name()));
+      out.printf("Role:           %s%n", capitalized(n.getRole().name()));
+      out.printf("Resources:      CPUs %s, Memory %s%n", Cpus.format(cap.getNanoCpus()), Sizes.format(cap.getMemoryBytes()));
+      if (n.getUsage().getSampledAtMs() > 0) {
+        Resources used = n.getUsage().getUsed();
+        out.printf("Usage:          CPUs %s%s, Memory %s%s, sampled %s%n",
+            Cpus.format(used.getNanoCpus()), share(used.getNanoCpus(), cap.getNanoCpus()),
+            Sizes.format(used.getMemoryBytes()), share(used.getMemoryBytes(), cap.getMemoryBytes()),
+            HumanTime.ago(ctx.clock(), n.getUsage().getSampledAtMs()));
+      } else {
+        out.println("Usage:          not reported (the leader holds agents' readings)");
+      }
+    }
+
+    private static String share(long used, long capacity) {
+      return capacity <= 0 ? "" : String.format(Locale.ROOT, " (%.1f%%)", 100.0 * used / capacity);
     }
   }
 

@@ -58,18 +58,22 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   private final ManagerMembership membership;
   private final AttachApi attach;
   private final ImagePinner pinner;
+  private final UsageSource usage;
 
   /**
    * @param membership changes the Raft group when a manager is demoted or force-removed (null where
    *     there is no Raft group, e.g. in-process fixtures: manager demote/rm then fail)
    * @param agentStreams the leader's logs and exec (empty until the dispatcher is installed)
    * @param pinner resolves image tags to digests before a service write is proposed
+   * @param usage heartbeat usage readings that reads copy into Node.usage and Task.usage
    */
   public ClusterApi(ClusterStore store, Proposer proposer, RaftView raft,
       Supplier<Optional<JoinTokenKeeper>> tokens, Clock clock, WatchHandler watches,
-      ManagerMembership membership, Supplier<Optional<AgentStreams>> agentStreams, ImagePinner pinner) {
+      ManagerMembership membership, Supplier<Optional<AgentStreams>> agentStreams, ImagePinner pinner,
+      UsageSource usage) {
     this.membership = membership;
     this.attach = new AttachApi(store, agentStreams, () -> raft.leaderAddr());
+    this.usage = usage;
     this.store = store;
     this.proposer = proposer;
     this.raft = raft;
@@ -271,7 +275,7 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
           .filter(t -> !req.getDesiredRunning() || t.getDesiredState() == TaskState.RUNNING)
           .sorted(java.util.Comparator.comparing(Task::getServiceName).thenComparing(Task::getSlot)
               .thenComparing(t -> t.getMeta().getId()))
-          .collect(Collectors.toList());
+          .map(this::withUsage).collect(Collectors.toList());
       return ListTasksResponse.newBuilder().addAllTasks(out.stream().map(RegistryAuthRedaction::redact).toList())
           .setIndex(v.index()).build();
     }));
@@ -280,14 +284,25 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   @Override
   public void getTask(GetRequest req, StreamObserver<TaskResponse> obs) {
     run(obs, () -> read(req.getConsistency(), v -> TaskResponse.newBuilder().setIndex(v.index())
-        .setTask(v.task(req.getId()).map(RegistryAuthRedaction::redact)
+        .setTask(v.task(req.getId()).map(this::withUsage).map(RegistryAuthRedaction::redact)
             .orElseThrow(() -> Errors.notFound("task \"" + req.getId() + "\" not found")))
         .build()));
   }
 
+  private Task withUsage(Task t) {
+    if (t.getNodeId().isEmpty()) {
+      return t;
+    }
+    return usage.taskUsage(t.getNodeId(), t.getMeta().getId())
+        .map(u -> t.toBuilder().setUsage(u).build()).orElse(t);
+  }
+
   // ---------------------------------------------------------------- nodes
 
-  private Node decorate(Node n) {
+  /** Adds what is not in the log: the node's latest usage reading and whether it leads. */
+  private Node decorate(Node stored) {
+    Node n = usage.nodeUsage(stored.getMeta().getId())
+        .map(u -> stored.toBuilder().setUsage(u).build()).orElse(stored);
     if (!n.hasManagerStatus()) {
       return n;
     }

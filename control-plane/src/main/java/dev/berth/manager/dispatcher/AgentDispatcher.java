@@ -28,16 +28,21 @@ import dev.berth.api.v1.TaskState;
 import dev.berth.api.v1.TaskStatusReport;
 import dev.berth.api.v1.TaskStatusUpdate;
 import dev.berth.api.v1.WatchEvent;
+import dev.berth.api.v1.NodeUsage;
+import dev.berth.api.v1.TaskUsage;
 import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.Command;
 import dev.berth.internal.v1.LogEntry;
 import dev.berth.internal.v1.RegisterNode;
+import dev.berth.internal.v1.RegisterNodes;
 import dev.berth.internal.v1.SetNodeStatus;
 import dev.berth.internal.v1.TaskStatusChange;
 import dev.berth.manager.api.AgentStreams;
 import dev.berth.manager.orchestrator.IdGenerator;
 import dev.berth.manager.orchestrator.TaskStates;
+import dev.berth.manager.api.UsageSource;
 import dev.berth.manager.store.Proposer;
+import dev.berth.manager.store.SpecValidator;
 import dev.berth.manager.store.Store;
 import dev.berth.manager.store.TaskReports;
 import io.grpc.Status;
@@ -85,9 +90,12 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
   private final Clock clock;
   private final IdGenerator ids;
   private final DispatcherConfig config;
+  /** Registrations per log entry: a node is ~1 KB, so an entry stays far below the 2 MiB cap. */
+  static final int REGISTRATIONS_PER_ENTRY = 500;
   private final HeartbeatTracker tracker = new HeartbeatTracker();
   private final HeartbeatMonitor monitor;
   private final StatusBatcher batcher;
+  private final RegistrationBatcher registrations;
   private final Map<String, AgentSession> sessions = new ConcurrentHashMap<>();
   private final ExecutorService fanout;
   private final ScheduledExecutorService housekeeping;
@@ -114,6 +122,7 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
     this.batching = Executors.newSingleThreadScheduledExecutor(daemon("berth-dispatch-batcher"));
     this.batcher = new StatusBatcher(proposer, clock, batching, config.batchMaxChanges(),
         config.batchMaxDelayMs(), config.batchMaxInFlight());
+    this.registrations = new RegistrationBatcher(proposer, clock, REGISTRATIONS_PER_ENTRY);
     this.listener = store.addListener(this::onApplied);
     this.attach = new AttachBroker(node -> Optional.ofNullable(sessions.get(node)),
         () -> leading && proposer.isLeader(), ids, housekeeping, ATTACH_TIMEOUT);
@@ -145,6 +154,28 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
   /** Heartbeats and usage readings, for API reads (Node.usage, Task.usage). */
   public HeartbeatTracker heartbeats() {
     return tracker;
+  }
+
+  /**
+   * The heartbeat usage readings for API reads, while this manager leads; empty otherwise
+   * (a former leader's readings go stale the moment its sessions close).
+   */
+  public UsageSource usage() {
+    return new UsageSource() {
+      @Override
+      public Optional<NodeUsage> nodeUsage(String nodeId) {
+        return leading ? tracker.nodeUsage(nodeId) : Optional.empty();
+      }
+
+      @Override
+      public Optional<TaskUsage> taskUsage(String nodeId, String taskId) {
+        return leading ? tracker.taskUsage(nodeId, taskId) : Optional.empty();
+      }
+    };
+  }
+
+  public RegistrationBatcher registrations() {
+    return registrations;
   }
 
   public StatusBatcher statusBatcher() {
@@ -224,6 +255,19 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
       response.onError(Status.INVALID_ARGUMENT.withDescription("node_id: at most 64 characters").asRuntimeException());
       return;
     }
+    String requestId = request.getRequestId();
+    if (!requestId.isEmpty() && !SpecValidator.isValidRequestId(requestId)) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(
+          "request_id: must be 1..64 printable ASCII characters without spaces").asRuntimeException());
+      return;
+    }
+    Optional<String> earlier = store.requestOutcome(requestId)
+        .filter(r -> "OK".equals(r.getCode()) && r.getCreatedIdsCount() > 0).map(r -> r.getCreatedIds(0));
+    if (earlier.isPresent()) {
+      response.onNext(registered(earlier.get(), NodeRole.WORKER)); // a retry: the node it got then
+      response.onCompleted();
+      return;
+    }
     String nodeId = requested.isEmpty() ? ids.next() : requested;
     long now = clock.millis();
     Node node = Node.newBuilder()
@@ -235,21 +279,36 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
             .setMessage("registered"))
         .setRole(NodeRole.WORKER)
         .build();
-    LogEntry entry = LogEntry.newBuilder().setRequestId(request.getRequestId()).setTimestampMs(now)
-        .addCommands(Command.newBuilder().setRegisterNode(RegisterNode.newBuilder().setNode(node)))
-        .build();
-    proposer.propose(entry).whenComplete((result, error) -> {
-      if (error != null) {
-        response.onError(Status.UNAVAILABLE.withDescription("registration not committed: " + error.getMessage())
-            .asRuntimeException());
-      } else if ("OK".equals(result.getCode()) || "ALREADY_EXISTS".equals(result.getCode())) {
-        response.onNext(registered(nodeId, NodeRole.WORKER));
-        response.onCompleted();
-      } else {
-        response.onError(Status.fromCode(Status.Code.valueOf(result.getCode()))
-            .withDescription(result.getMessage()).asRuntimeException());
-      }
-    });
+    registrations.submit(RegisterNodes.Item.newBuilder().setRequestId(requestId)
+        .setRegister(RegisterNode.newBuilder().setNode(node)).build())
+        .whenComplete((result, error) -> {
+          if (error != null) {
+            response.onError(Status.UNAVAILABLE.withDescription("registration not committed: " + error.getMessage())
+                .asRuntimeException());
+            return;
+          }
+          // The entry applies each registration on its own: this one's outcome is recorded
+          // under its request id; without one, the node is there or it is not.
+          Optional<ApplyResult> mine = requestId.isEmpty() ? Optional.empty() : store.requestOutcome(requestId);
+          String code = mine.map(ApplyResult::getCode).orElse(result.getCode());
+          if (mine.isPresent() && "OK".equals(code) && mine.get().getCreatedIdsCount() > 0) {
+            response.onNext(registered(mine.get().getCreatedIds(0), NodeRole.WORKER));
+            response.onCompleted();
+          } else if ("OK".equals(code) || "ALREADY_EXISTS".equals(code)) {
+            Optional<Node> registered = store.read(v -> v.node(nodeId));
+            if (registered.isPresent()) {
+              response.onNext(registered(nodeId, registered.get().getRole()));
+              response.onCompleted();
+            } else {
+              response.onError(Status.UNAVAILABLE.withDescription("registration of node " + nodeId
+                  + " was not applied; retry").asRuntimeException());
+            }
+          } else {
+            response.onError(Status.fromCode(Status.Code.valueOf(code))
+                .withDescription(mine.map(ApplyResult::getMessage).orElse(result.getMessage()))
+                .asRuntimeException());
+          }
+        });
   }
 
   private RegisterResponse registered(String nodeId, NodeRole role) {

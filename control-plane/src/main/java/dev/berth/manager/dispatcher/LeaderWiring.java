@@ -69,6 +69,7 @@ public final class LeaderWiring {
         Duration.ofMillis(500), Duration.ofMillis(5), Duration.ofSeconds(10));
     server.addService(dispatcher)
         .agentStreams(dispatcher.streams())
+        .agents(dispatcher.usage(), dispatcher::connectedAgents)
         .onLeaderStart(term -> {
           dispatcher.onLeaderStart();
           loop.start();

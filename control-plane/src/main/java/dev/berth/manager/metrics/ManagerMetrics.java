@@ -50,6 +50,12 @@ public final class ManagerMetrics implements AutoCloseable {
   }
 
   /** Objects in the store by kind. */
+  /** {@code berth_connected_agents}: agents with an open session on this manager (0 on followers). */
+  public void connectedAgents(java.util.function.IntSupplier connected) {
+    Gauge.builder("berth.connected.agents", connected, c -> c.getAsInt())
+        .description("Agents with an open session on this manager (the leader)").register(registry);
+  }
+
   public void storeGauges(ClusterStore store) {
     String d = "Objects in the replicated store";
     Gauge.builder("berth.objects", store, s -> s.read(v -> v.nodes().size())).tag("kind", "node")

@@ -109,8 +109,12 @@ public final class RaftNode implements Proposer, AutoCloseable {
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
     RaftServerConfigKeys.Log.setPurgeGap(p, 64);
-    // Entries are at most BerthStateMachine.MAX_ENTRY_BYTES (2 MiB); leave ample headroom.
-    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("16MB"));
+    // Entries are at most BerthStateMachine.MAX_ENTRY_BYTES (2 MiB), so a 4 MB segment holds
+    // any entry. Ratis keeps up to SegmentCacheNumMax closed segments' entries on the heap
+    // (default 6): with 16 MB segments that was ~100 MB of a manager's heap, which long
+    // young-GC pauses (copying and promoting it) turned into the batched commit p99.
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("4MB"));
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf("16MB"));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf("8MB"));
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("16MB"));

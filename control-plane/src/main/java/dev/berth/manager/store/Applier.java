@@ -61,6 +61,9 @@ public final class Applier {
     if (!requestId.isEmpty() && SpecValidator.isValidRequestId(requestId)) {
       state.dedupe.put(requestId, result);
     }
+    if ("OK".equals(result.getCode())) {
+      ctx.itemResults.forEach(state.dedupe::put);
+    }
     state.setIndex(index);
     return new Outcome(result, List.copyOf(ctx.events));
   }
@@ -75,6 +78,7 @@ public final class Applier {
       case CREATE_NETWORK -> ClusterCommands.createNetwork(ctx, c.getCreateNetwork());
       case REMOVE_NETWORK -> ClusterCommands.removeNetwork(ctx, c.getRemoveNetwork());
       case REGISTER_NODE -> NodeCommands.register(ctx, c.getRegisterNode());
+      case REGISTER_NODES -> NodeCommands.registerAll(ctx, c.getRegisterNodes());
       case UPDATE_NODE -> NodeCommands.update(ctx, c.getUpdateNode());
       case REMOVE_NODE -> NodeCommands.remove(ctx, c.getRemoveNode());
       case SET_NODE_STATUS -> NodeCommands.setStatus(ctx, c.getSetNodeStatus());

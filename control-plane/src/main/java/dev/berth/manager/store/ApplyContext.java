@@ -26,6 +26,9 @@ final class ApplyContext {
   final List<String> createdIds = new ArrayList<>();
   /** Networks whose IPAM cursor moved in this entry: one UPDATE event each, at the end. */
   private final Set<String> cursorMoved = new LinkedHashSet<>();
+  /** Per-request outcomes inside the entry (batched registrations), recorded on commit. */
+  final java.util.Map<String, dev.berth.internal.v1.ApplyResult> itemResults =
+      new java.util.LinkedHashMap<>();
 
   ApplyContext(StoreState state, long index, long timestampMs) {
     this.state = state;

@@ -49,6 +49,11 @@ public final class ClusterStore implements Store {
   }
 
   @Override
+  public java.util.Optional<dev.berth.internal.v1.ApplyResult> requestOutcome(String requestId) {
+    return read(v -> java.util.Optional.ofNullable(state.dedupe.get(requestId)));
+  }
+
+  @Override
   public AutoCloseable addListener(StoreListener listener) {
     listeners.add(listener);
     return () -> listeners.remove(listener);

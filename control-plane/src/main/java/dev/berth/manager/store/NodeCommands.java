@@ -8,7 +8,9 @@ import dev.berth.api.v1.NodeStatus;
 import dev.berth.api.v1.Task;
 import dev.berth.api.v1.TaskState;
 import dev.berth.api.v1.TaskStatus;
+import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.RegisterNode;
+import dev.berth.internal.v1.RegisterNodes;
 import dev.berth.internal.v1.RemoveNode;
 import dev.berth.internal.v1.SetManager;
 import dev.berth.internal.v1.SetNodeStatus;
@@ -44,6 +46,33 @@ final class NodeCommands {
     }
     ctx.putNode(b.build());
     ctx.createdIds.add(id);
+  }
+
+  /**
+   * Applies each registration on its own: one whose request id was answered before, or
+   * whose node id is taken or invalid, is skipped (and its outcome recorded under its
+   * request id) instead of failing the others. {@link #register} throws before it changes
+   * anything, so a skipped item leaves nothing to undo.
+   */
+  static void registerAll(ApplyContext ctx, RegisterNodes cmd) {
+    for (RegisterNodes.Item item : cmd.getItemsList()) {
+      String requestId = item.getRequestId();
+      boolean tracked = SpecValidator.isValidRequestId(requestId);
+      if (tracked && (ctx.state.dedupe.get(requestId) != null || ctx.itemResults.containsKey(requestId))) {
+        continue;
+      }
+      String id = item.getRegister().getNode().getMeta().getId();
+      ApplyResult.Builder outcome = ApplyResult.newBuilder().setIndex(ctx.index);
+      try {
+        register(ctx, item.getRegister());
+        outcome.setCode("OK").addCreatedIds(id);
+      } catch (ApplyException e) {
+        outcome.setCode(e.code()).setMessage(e.getMessage());
+      }
+      if (tracked) {
+        ctx.itemResults.put(requestId, outcome.build());
+      }
+    }
   }
 
   static void update(ApplyContext ctx, UpdateNode cmd) {

@@ -42,7 +42,7 @@ public final class SpecValidator {
     }
   }
 
-  static boolean isValidRequestId(String requestId) {
+  public static boolean isValidRequestId(String requestId) {
     return REQUEST_ID.matcher(requestId).matches();
   }
 

@@ -15,6 +15,12 @@ import java.util.function.Function;
 public interface Store {
   <T> T read(Function<StoreView, T> reader);
 
+  /**
+   * The recorded first outcome of a client request id (the de-duplication table), if it is
+   * still there: how a retried request learns what its first attempt did.
+   */
+  java.util.Optional<dev.berth.internal.v1.ApplyResult> requestOutcome(String requestId);
+
   /** Registers a listener for every applied change; returns a handle that unregisters it. */
   AutoCloseable addListener(StoreListener listener);
 }

@@ -46,7 +46,7 @@ class WatchTest {
     WatchHandler watches = new WatchHandler(store.changes(), pool, progressMs);
     // Only Watch is exercised: the write and read paths are not needed here.
     ClusterApi api = new ClusterApi(store, null, null, java.util.Optional::empty, Clock.systemUTC(), watches, null,
-        java.util.Optional::empty, dev.berth.manager.image.ImagePinner.off());
+        java.util.Optional::empty, dev.berth.manager.image.ImagePinner.off(), UsageSource.NONE);
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(api).build().start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
   }

@@ -45,7 +45,10 @@ public final class EndToEndBenchmark {
     int replicas = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
     Path dir = Files.createTempDirectory("berth-e2e");
     int code = 1;
-    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(8); // registrations block
+    // FakeAgent registers with a blocking call on this pool: its size bounds how many agents
+    // register at once (8 made the manager's registration batches ~3 agents each).
+    int threads = Integer.getInteger("berth.bench.agentThreads", 64);
+    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(threads);
     Channels channels = new Channels();
     List<FakeAgent> fakes = new ArrayList<>();
     try (RaftManagers cluster = new RaftManagers(3, dir, DispatcherConfig.defaults())) {
@@ -120,8 +123,9 @@ public final class EndToEndBenchmark {
           .mapToLong(n -> v.tasksOfNode(n.getMeta().getId()).size()).min().orElse(0));
       System.out.printf("create acked %.3fs, all tasks created %.3fs, all assigned %.3fs%n", ackedS,
           (milestones[0] - start) / 1e9, (milestones[1] - start) / 1e9);
-      System.out.printf("leader before=%s after=%s registered=%.2fs%n", leader.id(),
-          cluster.leader().map(RaftManagers.Manager::id).orElse("none"), registeredS);
+      System.out.printf("leader before=%s after=%s registered=%.2fs (registration entries=%d)%n", leader.id(),
+          cluster.leader().map(RaftManagers.Manager::id).orElse("none"), registeredS,
+          leader.dispatcher().registrations().proposedEntries());
       System.out.printf("agents=%d replicas=%d join+ready=%.2fs first RUNNING=%.3fs all RUNNING=%.2fs "
               + "(%.0f tasks/s) log entries=%d status entries=%d tasks/agent=%d..%d%n",
           agents, replicas, joinS, firstS, allS, replicas / allS, entries,
