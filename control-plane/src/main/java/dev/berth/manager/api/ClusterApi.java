@@ -1,5 +1,6 @@
 package dev.berth.manager.api;
 
+import dev.berth.api.v1.ContainerSpec;
 import dev.berth.api.v1.*;
 import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.Command;
@@ -201,7 +202,12 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
           && (req.getIfVersion() == 0 || req.getIfVersion() == current.get().getMeta().getVersion());
       if (!req.getRollback() && applicable) {
         spec = RegistryAuthRedaction.restore(spec, current.get().getSpec());
-        spec = pinner.pin(spec, req.getNoResolveImage());
+        // A service created with --no-resolve-image stays unpinned through updates that keep its image
+        // (scale, env, ...): re-resolving would fail for an image only imported on the nodes.
+        ContainerSpec was = current.get().getSpec().getTask().getContainer();
+        boolean keepsUnpinnedImage = was.getImageDigest().isEmpty()
+            && was.getImage().equals(spec.getTask().getContainer().getImage());
+        spec = pinner.pin(spec, req.getNoResolveImage() || keepsUnpinnedImage);
       }
       ApplyResult r = write(req.getWrite(), Command.newBuilder().setUpdateService(
           UpdateService.newBuilder().setId(id).setSpec(spec).setIfVersion(req.getIfVersion())

@@ -11,6 +11,7 @@ import dev.berth.api.v1.GetRequest;
 import dev.berth.api.v1.ListRequest;
 import dev.berth.api.v1.Platform;
 import dev.berth.api.v1.Service;
+import dev.berth.api.v1.ReplicatedService;
 import dev.berth.api.v1.ServiceSpec;
 import dev.berth.api.v1.TaskSpec;
 import dev.berth.api.v1.UpdateServiceRequest;
@@ -164,6 +165,19 @@ class ImagePinningTest {
         Service local = create(spec("local", "imported-only:1", ""), true);
         assertThat(local.getSpec().getTask().getContainer().getImageDigest()).isEmpty();
         assertThat(local.getSpec().getTask().getPlacement().getPlatformsList()).isEmpty();
+        // Updates that keep the image (scale, env) need no flag and leave it unpinned: nothing to resolve.
+        ServiceSpec.Builder scaled = local.getSpec().toBuilder().setReplicated(ReplicatedService.newBuilder().setReplicas(3));
+        Service after = api.updateService(UpdateServiceRequest.newBuilder().setService("local").setSpec(scaled).build())
+                .getService();
+        assertThat(after.getSpec().getReplicated().getReplicas()).isEqualTo(3);
+        assertThat(after.getSpec().getTask().getContainer().getImageDigest()).isEmpty();
+        // A new image is resolved again: an unknown one fails the update and leaves the service as it was.
+        ServiceSpec.Builder moved = after.getSpec().toBuilder();
+        moved.getTaskBuilder().getContainerBuilder().setImage(missing);
+        assertThatThrownBy(() -> api.updateService(UpdateServiceRequest.newBuilder().setService("local")
+                .setSpec(moved).build())).isInstanceOf(StatusRuntimeException.class)
+                .hasMessageContaining(missing);
+        assertThat(stored("local").getSpec().getTask().getContainer().getImage()).isEqualTo("imported-only:1");
     }
 
     @Test
