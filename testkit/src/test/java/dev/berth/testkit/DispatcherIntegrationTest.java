@@ -175,7 +175,7 @@ class DispatcherIntegrationTest {
     liveTasks(web).forEach(t -> t.getNetworksList().forEach(n -> expected.add(t.getMeta().getId() + "/" + n.getNetworkId())));
     assertThat(expected).hasSize(8);
     for (FakeAgent agent : List.of(a, b)) {
-      await().atMost(WAIT).until(() -> agent.endpoints().keySet().equals(expected)
+      await().atMost(WAIT).until(() -> agent.endpoints().keySet().equals(withOtherNodes(expected, agent, ingress))
           && agent.endpoints().values().stream().allMatch(dev.berth.api.v1.Endpoint::getHealthy));
       assertThat(agent.published()).containsOnlyKeys(web);
       assertThat(agent.ingressAttachment()).contains(cluster.store().read(v -> v.node(agent.nodeId()))
@@ -188,7 +188,7 @@ class DispatcherIntegrationTest {
     // After a leader change the full set carries the same records.
     cluster.electLeader("m2");
     await().atMost(WAIT).until(() -> a.fullSetsReceived() == 2 && b.fullSetsReceived() == 2);
-    assertThat(a.endpoints().keySet()).isEqualTo(expected);
+    assertThat(a.endpoints().keySet()).isEqualTo(withOtherNodes(expected, a, ingress));
 
     // Scaling down removes the stopped tasks' records everywhere.
     assertThat(cluster.updateService(web, spec.setReplicated(ReplicatedService.newBuilder().setReplicas(1)).build())
@@ -196,8 +196,24 @@ class DispatcherIntegrationTest {
     await().atMost(WAIT).until(() -> liveTasks(web).size() == 1);
     String kept = liveTasks(web).get(0).getMeta().getId();
     for (FakeAgent agent : List.of(a, b)) {
-      await().atMost(WAIT).until(() -> agent.endpoints().keySet().stream().allMatch(k -> k.startsWith(kept + "/")));
+      await().atMost(WAIT).until(() -> agent.endpoints().keySet().stream()
+          .allMatch(k -> k.startsWith(kept + "/") || k.startsWith("node-")));
     }
+  }
+
+  /**
+   * The task records plus the other nodes' own ingress addresses (never the agent's own); only
+   * nodes that reported an underlay address get one (these fake agents report none).
+   */
+  private java.util.Set<String> withOtherNodes(java.util.Set<String> tasks, FakeAgent agent, String ingress) {
+    java.util.Set<String> out = new java.util.TreeSet<>(tasks);
+    cluster.store().read(v -> List.copyOf(v.nodes())).forEach(n -> {
+      if (n.hasIngressAttachment() && !n.getDescription().getAddr().isEmpty()
+          && !n.getMeta().getId().equals(agent.nodeId())) {
+        out.add("node-" + n.getMeta().getId() + "/" + ingress);
+      }
+    });
+    return out;
   }
 
   @Test

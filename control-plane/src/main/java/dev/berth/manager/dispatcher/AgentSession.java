@@ -28,7 +28,9 @@ import java.util.Set;
  * <p>The full set carries the node's unfinished tasks, the networks it serves (those its
  * tasks attach to, plus ingress: every node runs the routing mesh), every endpoint record on
  * those networks, every service published through the mesh and the node's own ingress
- * address. Deltas carry only what changed: a task is (re)sent when it is new to the session
+ * address. Among the records are the other nodes' own ingress addresses (task id
+ * "node-&lt;id&gt;", no service), which the agent needs in its VXLAN tables for the mesh's
+ * return traffic. Deltas carry only what changed: a task is (re)sent when it is new to the session
  * or its desired state changed (the agent's own status reports do not echo back); endpoint
  * records added or changed on served networks, and removals keyed "task_id/network_id"; a
  * network the node starts serving brings its Network object and all its records, one it
@@ -89,7 +91,7 @@ final class AgentSession {
     served = feed.servedBy(nodeId);
     for (String net : served) {
       addNetwork(feed, net, full);
-      full.addAllEndpoints(feed.endpointsOn(net));
+      feed.endpointsOn(net).stream().filter(e -> !isOwn(e)).forEach(full::addEndpoints);
     }
     full.addAllPublished(feed.published());
     feed.ingressAttachment(nodeId).ifPresent(full::setIngressAttachment);
@@ -111,11 +113,15 @@ final class AgentSession {
     for (String net : now) {
       if (!served.contains(net)) {
         addNetwork(feed, net, delta);
-        feed.endpointsOn(net).forEach(e -> added.put(AssignmentFeed.key(e.getTaskId(), net), e));
+        feed.endpointsOn(net).stream().filter(e -> !isOwn(e))
+            .forEach(e -> added.put(AssignmentFeed.key(e.getTaskId(), net), e));
         continue;
       }
       Map<String, Boolean> changed = changes.endpoints.getOrDefault(net, Map.of());
       for (Map.Entry<String, Boolean> c : changed.entrySet()) {
+        if (c.getKey().equals(AssignmentFeed.nodeKey(nodeId, net))) {
+          continue; // the node's own ingress address: it has it as ingress_attachment
+        }
         Optional<Endpoint> e = feed.endpoint(net, c.getKey());
         if (e.isPresent()) {
           added.put(c.getKey(), e.get());
@@ -128,13 +134,16 @@ final class AgentSession {
       if (!now.contains(net)) {
         Map<String, Boolean> changed = changes.endpoints.getOrDefault(net, Map.of());
         for (Endpoint e : feed.endpointsOn(net)) {
+          if (isOwn(e)) {
+            continue;
+          }
           String key = AssignmentFeed.key(e.getTaskId(), net);
           if (changed.getOrDefault(key, true)) {
             removed.add(key);
           }
         }
         changed.forEach((key, existed) -> {
-          if (existed && feed.endpoint(net, key).isEmpty()) {
+          if (existed && !key.equals(AssignmentFeed.nodeKey(nodeId, net)) && feed.endpoint(net, key).isEmpty()) {
             removed.add(key);
           }
         });
@@ -156,6 +165,11 @@ final class AgentSession {
       out.onNext(ManagerMessage.newBuilder()
           .setAssignments(delta.setSeq(++seq).setFull(false)).build());
     }
+  }
+
+  /** The record of this node's own ingress address (never sent to the node itself). */
+  private boolean isOwn(Endpoint e) {
+    return e.getTaskId().equals(AssignmentFeed.NODE_PREFIX + nodeId);
   }
 
   /** The node's own task changes: new tasks and desired-state changes, and removals. */

@@ -75,6 +75,7 @@ final class AssignmentFeed {
     Changes ignored = new Changes();
     v.networks().forEach(n -> f.putNetwork(n));
     v.nodes().forEach(n -> f.nodes.put(n.getMeta().getId(), n));
+    v.nodes().forEach(n -> f.putNodeRecord(n.getMeta().getId(), n, ignored));
     v.services().forEach(s -> f.putService(s.getMeta().getId(), s, ignored));
     for (Task t : v.tasks()) {
       if (!t.getNodeId().isEmpty()) {
@@ -119,7 +120,11 @@ final class AssignmentFeed {
             }
             endpointsByNetwork.remove(e.getNetwork().getMeta().getId());
           } else {
+            boolean wasIngress = ingressId != null;
             putNetwork(e.getNetwork());
+            if (!wasIngress && ingressId != null) {
+              nodes.values().forEach(n -> putNodeRecord(n.getMeta().getId(), n, c));
+            }
           }
         }
         case KIND_SERVICE -> putService(e.getService().getMeta().getId(), removed ? null : e.getService(), c);
@@ -150,6 +155,47 @@ final class AssignmentFeed {
     if (now != null && !Objects.equals(attachment(old), attachment(now))) {
       c.ingress.add(id);
     }
+    putNodeRecord(id, now, c);
+  }
+
+  /** Key of a node's own ingress-address record on the ingress network. */
+  static String nodeKey(String nodeId, String networkId) {
+    return key(NODE_PREFIX + nodeId, networkId);
+  }
+
+  static final String NODE_PREFIX = "node-";
+
+  /**
+   * Keeps the record of a node's own ingress address (null node: gone): other nodes need its
+   * MAC and underlay address in their VXLAN neighbour/FDB tables, else the routing mesh's
+   * connections from that address get no ARP answer back. It names no service, so agents
+   * program it into the data plane only (never DNS or the mesh); an agent skips its own.
+   */
+  private void putNodeRecord(String id, Node n, Changes c) {
+    if (ingressId == null) {
+      return;
+    }
+    NetworkAttachment a = attachment(n);
+    String addr = n == null ? "" : n.getDescription().getAddr();
+    Endpoint next = a == null || addr.isEmpty() || a.getAddress().isEmpty() ? null
+        : Endpoint.newBuilder().setTaskId(NODE_PREFIX + id).setNetworkId(ingressId)
+            .setAddress(a.getAddress()).setMac(a.getMac()).setNodeId(id).setNodeAddr(addr)
+            .setHealthy(true).build();
+    String key = nodeKey(id, ingressId);
+    TreeMap<String, Endpoint> records = endpointsByNetwork.get(ingressId);
+    Endpoint prev = records == null ? null : records.get(key);
+    if (Objects.equals(prev, next)) {
+      return;
+    }
+    if (next == null) {
+      records.remove(key);
+      if (records.isEmpty()) {
+        endpointsByNetwork.remove(ingressId);
+      }
+    } else {
+      endpointsByNetwork.computeIfAbsent(ingressId, k -> new TreeMap<>()).put(key, next);
+    }
+    c.endpoints.computeIfAbsent(ingressId, k -> new HashMap<>()).putIfAbsent(key, prev != null);
   }
 
   private static NetworkAttachment attachment(Node n) {

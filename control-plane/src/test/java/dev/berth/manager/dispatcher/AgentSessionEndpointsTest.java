@@ -29,7 +29,11 @@ import dev.berth.internal.v1.InitCluster;
 import dev.berth.internal.v1.LogEntry;
 import dev.berth.internal.v1.Plan;
 import dev.berth.internal.v1.RegisterNode;
+import dev.berth.internal.v1.RemoveNode;
 import dev.berth.internal.v1.RemoveService;
+import dev.berth.internal.v1.SetNodeStatus;
+import dev.berth.api.v1.NodeState;
+import dev.berth.api.v1.NodeStatus;
 import dev.berth.internal.v1.ReportTaskStatus;
 import dev.berth.internal.v1.TaskStatusChange;
 import dev.berth.manager.store.ClusterStore;
@@ -110,7 +114,7 @@ class AgentSessionEndpointsTest {
     assertThat(full.getNetworksList()).extracting(Network::getMeta).extracting(Meta::getId)
         .containsExactlyInAnyOrder("front", in);
     assertThat(keys(full.getEndpointsList())).containsExactlyInAnyOrder(
-        "w1/front", "w2/front", "w1/" + in, "w2/" + in);
+        "w1/front", "w2/front", "w1/" + in, "w2/" + in, "node-n2/" + in, "node-n3/" + in);
     Endpoint w1 = full.getEndpointsList().stream().filter(e -> e.getTaskId().equals("w1")
         && e.getNetworkId().equals("front")).findFirst().orElseThrow();
     Task stored = store.read((StoreView v) -> v.task("w1")).orElseThrow();
@@ -167,7 +171,61 @@ class AgentSessionEndpointsTest {
         java.util.stream.LongStream.rangeClosed(1, sent.size()).boxed().toArray(Long[]::new));
   }
 
+  @Test
+  void otherNodesIngressAddressesAreSentButNeverTheNodesOwn() {
+    connect();
+    String in = ingressId();
+    Node n2 = store.read((StoreView v) -> v.node("n2")).orElseThrow();
+    Endpoint rec = sent.get(0).getEndpointsList().stream()
+        .filter(e -> e.getTaskId().equals("node-n2")).findFirst().orElseThrow();
+    assertThat(rec.getNetworkId()).isEqualTo(in);
+    assertThat(rec.getAddress()).isEqualTo(n2.getIngressAttachment().getAddress()).isNotEmpty();
+    assertThat(rec.getMac()).isEqualTo(n2.getIngressAttachment().getMac()).isNotEmpty();
+    assertThat(rec.getNodeId()).isEqualTo("n2");
+    assertThat(rec.getNodeAddr()).isEqualTo("addr-n2");
+    assertThat(rec.getServiceId()).isEmpty();
+    assertThat(rec.getServiceName()).isEmpty();
+    assertThat(rec.getHealthy()).isTrue();
+    assertThat(sent.get(0).getEndpointsList()).noneMatch(e -> e.getTaskId().equals("node-n1"));
+
+    // A new node joins: its record arrives as a delta.
+    apply(register("n4"));
+    assertThat(keys(last().getEndpointsList())).containsExactly("node-n4/" + in);
+
+    // n2 comes back with another underlay address: its record changes.
+    apply(status("n2", "addr-n2b"));
+    assertThat(last().getEndpointsList()).filteredOn(e -> e.getTaskId().equals("node-n2"))
+        .extracting(Endpoint::getNodeAddr).containsExactly("addr-n2b");
+
+    // n1's own address changes: it is told nothing about a record of itself.
+    int before = sent.size();
+    apply(status("n1", "addr-n1b"));
+    assertThat(sent.subList(before, sent.size())).allSatisfy(a -> {
+      assertThat(a.getEndpointsList()).noneMatch(e -> e.getTaskId().equals("node-n1"));
+      assertThat(a.getRemovedEndpointsList()).noneMatch(k -> k.startsWith("node-n1/"));
+    });
+
+    // n4 is removed: its record is removed by key.
+    apply(Command.newBuilder().setRemoveNode(RemoveNode.newBuilder().setId("n4").setForce(true)).build());
+    assertThat(last().getRemovedEndpointsList()).containsExactly("node-n4/" + in);
+
+    // A reconnect gets the current set in full.
+    sent.clear();
+    connect();
+    assertThat(sent.get(0).getEndpointsList()).filteredOn(e -> e.getTaskId().startsWith("node-"))
+        .extracting(Endpoint::getTaskId, Endpoint::getNodeAddr)
+        .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("node-n2", "addr-n2b"),
+            org.assertj.core.groups.Tuple.tuple("node-n3", "addr-n3"));
+  }
+
   // ---------------------------------------------------------------- entries
+
+  private static Command status(String id, String addr) {
+    return Command.newBuilder().setSetNodeStatus(SetNodeStatus.newBuilder().addChanges(
+        SetNodeStatus.Change.newBuilder().setNodeId(id)
+            .setStatus(NodeStatus.newBuilder().setState(NodeState.NODE_READY))
+            .setDescription(NodeDescription.newBuilder().setHostname(id).setAddr(addr)))).build();
+  }
 
   private static Command register(String id) {
     return Command.newBuilder().setRegisterNode(RegisterNode.newBuilder().setNode(Node.newBuilder()

@@ -7,6 +7,7 @@ import dev.berth.agent.runtime.LauncherBinary;
 import dev.berth.agent.runtime.RuntimeSettings;
 import dev.berth.agent.cgroup.CgroupManager;
 import dev.berth.agent.session.NodeIdStore;
+import dev.berth.testhosts.TestHosts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,7 +98,7 @@ public final class HostAgent {
 
   /**
    * Removes everything the agent's node made on this machine (containers, cgroups, container
-   * state), with the agent's own runtime code, which never touches another node's resources. Call
+   * state, the containers' named network namespaces {@code /run/netns/berth-<nodeId>-<task>}), with the agent's own runtime code, which never touches another node's resources. Call
    * it with the agent stopped.
    */
   public void destroyContainers() {
@@ -105,7 +106,23 @@ public final class HostAgent {
       if (Files.isDirectory(stateDir.resolve("runtime").resolve(id))) {
         runtime(id).destroyAll();
       }
+      deleteNetns("berth-" + id + "-");
     });
+  }
+
+  /** The network namespaces named {@code prefix*} (the agent makes one per task that has networks). */
+  private static void deleteNetns(String prefix) {
+    Path dir = Path.of("/run/netns");
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (var names = Files.list(dir)) {
+      for (String n : names.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).toList()) {
+        TestHosts.run("ip", "netns", "del", n);
+      }
+    } catch (IOException e) {
+      System.err.println("removing the network namespaces " + prefix + "*: " + e.getMessage());
+    }
   }
 
   private ContainerRuntime runtime(String nodeId) {
