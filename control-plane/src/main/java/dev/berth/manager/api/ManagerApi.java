@@ -21,6 +21,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
+import org.apache.ratis.protocol.SetConfigurationRequest;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -102,10 +103,13 @@ public final class ManagerApi extends ManagerServiceGrpc.ManagerServiceImplBase 
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(JOIN_RETRY_MS);
     while (System.nanoTime() < deadline) {
       try {
-        List<org.apache.ratis.protocol.RaftPeer> now = new ArrayList<>(raft.peers());
-        if (now.stream().noneMatch(p -> p.getId().toString().equals(nodeId))) {
-          now.add(peers.get(peers.size() - 1));
-          var reply = raft.client().admin().setConfiguration(now);
+        if (raft.peers().stream().noneMatch(p -> p.getId().toString().equals(nodeId))) {
+          // ADD, not a full list computed here: the leader adds the peer to its own current
+          // configuration. A list read from this server's view could be stale while another join
+          // is still being staged, and setting it would silently drop that other manager.
+          var reply = raft.client().admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+              .setServersInNewConf(List.of(peers.get(peers.size() - 1)))
+              .setMode(SetConfigurationRequest.Mode.ADD).build());
           if (!reply.isSuccess()) {
             throw new IllegalStateException(String.valueOf(reply.getException()));
           }
