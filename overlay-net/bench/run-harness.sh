@@ -7,10 +7,8 @@ cd "$(dirname "$0")/../.."
 CLASS=$1; shift
 BASELINE=${BASELINE:-$(cd .. && pwd)/shared/bench/net-baseline.sh}
 [[ -f $BASELINE ]] || BASELINE=/work/shared/bench/net-baseline.sh
-mvn -B -o -q -pl overlay-net -am test-compile -DskipTests
-CP_FILE=$(mktemp)
-trap 'rm -f "$CP_FILE"' EXIT
-mvn -B -o -q -pl overlay-net dependency:build-classpath -Dmdep.outputFile="$CP_FILE" >/dev/null
+# -am: the classpath names sibling modules (proto, testhosts) by their target/classes, nothing installed
+mvn -B -o -q -pl overlay-net -am test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
 java -XX:+UseSerialGC -Xmx256m \
-  -cp "overlay-net/target/test-classes:overlay-net/target/classes:proto/target/classes:$(cat "$CP_FILE")" \
+  -cp "overlay-net/target/test-classes:overlay-net/target/classes:$(cat overlay-net/target/cp.txt)" \
   "$CLASS" "$BASELINE" "${1:-3}" "${2:-5}" "${3:-20000}"
