@@ -143,14 +143,18 @@ final class BlobStore {
     }
 
     Set<Digest> list() throws IOException {
+        return digestsNamedIn(blobs);
+    }
+
+    /**
+     * The sha256 digests that name entries of {@code dir} (blobs here, unpacked layers in {@link LayerStore}):
+     * 64 hex characters; partial downloads and work dirs have other names and are skipped.
+     */
+    static Set<Digest> digestsNamedIn(Path dir) throws IOException {
         Set<Digest> out = new HashSet<>();
-        try (Stream<Path> s = Files.list(blobs)) {
-            s.forEach(p -> {
-                String name = p.getFileName().toString();
-                if (name.matches("[0-9a-f]{64}")) {
-                    out.add(new Digest(name));
-                }
-            });
+        try (Stream<Path> s = Files.list(dir)) {
+            s.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9a-f]{64}"))
+                    .forEach(n -> out.add(new Digest(n)));
         }
         return out;
     }

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -110,11 +109,7 @@ final class LayerStore {
     }
 
     Set<Digest> list() throws IOException {
-        Set<Digest> out = new HashSet<>();
-        try (Stream<Path> s = Files.list(layers)) {
-            s.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9a-f]{64}")).forEach(n -> out.add(new Digest(n)));
-        }
-        return out;
+        return BlobStore.digestsNamedIn(layers);
     }
 
     /** Deletes an unpacked layer; returns the bytes freed. */
