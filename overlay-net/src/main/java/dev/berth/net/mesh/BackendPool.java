@@ -1,6 +1,7 @@
 package dev.berth.net.mesh;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,8 +50,16 @@ public final class BackendPool {
   }
 
   private void publish() {
+    rotation = interleave(byTask.values());
+  }
+
+  /**
+   * The healthy tasks in rotation order: the first task (by id) of each node, then the second of
+   * each, ..., so consecutive picks spread across nodes. The kernel mesh balances over the same order.
+   */
+  public static List<Backend> interleave(Collection<Backend> backends) {
     TreeMap<String, List<Backend>> perNode = new TreeMap<>();
-    byTask.values().stream().filter(Backend::healthy).sorted(Comparator.comparing(Backend::taskId))
+    backends.stream().filter(Backend::healthy).sorted(Comparator.comparing(Backend::taskId))
         .forEach(b -> perNode.computeIfAbsent(b.nodeId(), k -> new ArrayList<>()).add(b));
     List<Backend> out = new ArrayList<>();
     for (int i = 0; ; i++) {
@@ -65,6 +74,6 @@ public final class BackendPool {
         break;
       }
     }
-    rotation = List.copyOf(out);
+    return List.copyOf(out);
   }
 }

@@ -44,11 +44,17 @@ public final class Names {
     return "BERTH-" + hash(nodeId, 12).toUpperCase();
   }
 
+  /** nftables table of the node's kernel routing mesh (one per node, so agents sharing a namespace never clash). */
+  public static String meshTable(String nodeId) {
+    return "berth-mesh-" + hash(nodeId, 12);
+  }
+
   public static String alias(String nodeId) {
     return "berth:" + nodeId;
   }
 
-  static String hash(String s, int hexChars) {
+  /** The first {@code hexChars} hex digits of the SHA-256 of {@code s}. */
+  public static String hash(String s, int hexChars) {
     try {
       byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(d).substring(0, hexChars);

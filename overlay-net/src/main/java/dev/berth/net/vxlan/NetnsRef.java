@@ -40,7 +40,7 @@ public record NetnsRef(String name, int pid) {
   }
 
   /** A command line run inside this namespace. */
-  List<String> exec(List<String> command) {
+  public List<String> exec(List<String> command) {
     List<String> out = new ArrayList<>();
     if (name != null) {
       out.addAll(List.of("ip", "netns", "exec", name));
