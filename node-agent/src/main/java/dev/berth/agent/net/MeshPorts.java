@@ -2,21 +2,28 @@ package dev.berth.agent.net;
 
 import dev.berth.net.mesh.Backend;
 import dev.berth.net.mesh.BackendPool;
+import dev.berth.net.mesh.KernelMesh;
 import dev.berth.net.mesh.RoutingMesh;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The node's open routing-mesh ports: one {@link RoutingMesh} (listening on all addresses) with its
- * {@link BackendPool} per published port, opened, refilled and closed as the desired ports change.
+ * The node's routing-mesh ports. Where the {@code nft} tool exists, ports go through the kernel
+ * ({@link KernelMesh}: nftables DNAT, no user-space hop, as kube-proxy and Swarm's IPVS do); ports
+ * published with PROXY protocol keep a user-space {@link RoutingMesh} (listening on all addresses, one
+ * {@link BackendPool} per port), since the kernel cannot write the header. Without {@code nft} every
+ * port uses the user-space mesh. Ports move between the two as their settings change.
  *
- * <p>Thread model: not thread-safe; the network controller's thread owns it (the meshes run on their
- * own event loops). Error contract: a port that cannot be bound is logged and tried again on the next
- * {@link #apply}; other ports are unaffected.
+ * <p>Thread model: not thread-safe; the network controller's thread owns it (the user-space meshes
+ * run on their own event loops). Error contract: a port that cannot be bound, or a kernel table that
+ * cannot be written, is logged and tried again on the next {@link #apply}; other ports are unaffected.
  */
 final class MeshPorts implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(MeshPorts.class.getName());
@@ -25,8 +32,39 @@ final class MeshPorts implements AutoCloseable {
     }
 
     private final Map<Integer, Open> open = new TreeMap<>();
+    private final KernelMesh kernel;
 
-    void apply(Map<Integer, NetworkView.MeshPort> want) {
+    /** @param kernel the node's kernel mesh, null to relay every port in user space */
+    MeshPorts(KernelMesh kernel) {
+        this.kernel = kernel;
+    }
+
+    /**
+     * Serves exactly these ports.
+     *
+     * @param outDevices devices the kernel mesh's connections leave by (see {@link KernelMesh#apply})
+     */
+    void apply(Map<Integer, NetworkView.MeshPort> all, Collection<String> outDevices) {
+        Map<Integer, NetworkView.MeshPort> want = new TreeMap<>();
+        TreeMap<Integer, List<Backend>> inKernel = new TreeMap<>();
+        all.forEach((port, w) -> {
+            if (kernel != null && !w.proxyProtocol()) {
+                inKernel.put(port, w.backends());
+            } else {
+                want.put(port, w);
+            }
+        });
+        userSpace(want);
+        if (kernel != null) {
+            try {
+                kernel.apply(inKernel, outDevices);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "routing mesh: kernel table not applied: " + e.getMessage());
+            }
+        }
+    }
+
+    private void userSpace(Map<Integer, NetworkView.MeshPort> want) {
         for (Iterator<Map.Entry<Integer, Open>> it = open.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Integer, Open> e = it.next();
             NetworkView.MeshPort w = want.get(e.getKey());
@@ -66,9 +104,17 @@ final class MeshPorts implements AutoCloseable {
         }
     }
 
+    /** Stops serving every port (the kernel table is deleted: published ports stop answering here). */
     @Override
     public void close() {
         open.values().forEach(o -> o.mesh().close());
         open.clear();
+        if (kernel != null) {
+            try {
+                kernel.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "routing mesh: kernel table not removed: " + e.getMessage());
+            }
+        }
     }
 }

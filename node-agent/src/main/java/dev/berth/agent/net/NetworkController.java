@@ -6,10 +6,12 @@ import dev.berth.api.v1.NetworkAttachment;
 import dev.berth.api.v1.Task;
 import dev.berth.net.dns.DnsServer;
 import dev.berth.net.dns.RecordTable;
+import dev.berth.net.mesh.KernelMesh;
 import dev.berth.net.vxlan.Cidr;
 import dev.berth.net.vxlan.DataPlane;
 import dev.berth.net.vxlan.Endpoints;
 import dev.berth.net.vxlan.GatewayAddresses;
+import dev.berth.net.vxlan.Names;
 import dev.berth.net.vxlan.LocalEndpoint;
 import dev.berth.net.vxlan.NetnsRef;
 import dev.berth.net.vxlan.NodeConfig;
@@ -17,6 +19,7 @@ import dev.berth.net.vxlan.Sandbox;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -188,7 +191,11 @@ public final class NetworkController implements TaskNetworking, BiConsumer<Strin
                 settings.gatewaySubnet()));
         view = new NetworkView(nodeId);
         netns = new Netns(nodeId);
-        mesh = new MeshPorts();
+        boolean kernelMesh = KernelMesh.available();
+        mesh = new MeshPorts(kernelMesh ? new KernelMesh(NetnsRef.CURRENT, nodeId) : null);
+        if (!kernelMesh) {
+            LOG.log(System.Logger.Level.WARNING, "routing mesh: nft (nftables) not found; relaying in user space");
+        }
     }
 
     /**
@@ -247,7 +254,10 @@ public final class NetworkController implements TaskNetworking, BiConsumer<Strin
     private void syncMesh() {
         Map<String, NetworkView.LocalTask> tasks = new HashMap<>();
         local.forEach((id, l) -> tasks.put(id, new NetworkView.LocalTask(l.serviceId(), l.gatewayIp())));
-        mesh.apply(view.meshPorts(tasks));
+        String nodeId = plane.node().nodeId();
+        List<String> outDevices = new ArrayList<>(List.of(Names.gatewayBridge(nodeId)));
+        view.ingressNetworkId().ifPresent(id -> outDevices.add(Names.bridge(nodeId, id)));
+        mesh.apply(view.meshPorts(tasks), outDevices);
     }
 
     private boolean knowsNetworks(Task t) {

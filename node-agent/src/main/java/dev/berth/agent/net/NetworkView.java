@@ -113,8 +113,7 @@ public final class NetworkView {
      */
     public Map<Integer, MeshPort> meshPorts(Map<String, LocalTask> local) {
         Map<Integer, MeshPort> out = new TreeMap<>();
-        Optional<String> ingressNet = networks.values().stream().filter(n -> n.getSpec().getIngress())
-                .map(n -> n.getMeta().getId()).findFirst();
+        Optional<String> ingressNet = ingressNetworkId();
         for (PublishedService s : published.values()) {
             for (PortConfig p : s.getPortsList()) {
                 if (p.getProtocol() != Protocol.TCP || p.getPublishedPort() == 0 || out.containsKey(p.getPublishedPort())) {
@@ -129,6 +128,11 @@ public final class NetworkView {
             }
         }
         return out;
+    }
+
+    /** The id of the ingress network, once this node has been given it. */
+    public Optional<String> ingressNetworkId() {
+        return networks.values().stream().filter(n -> n.getSpec().getIngress()).map(n -> n.getMeta().getId()).findFirst();
     }
 
     private List<Backend> ingressBackends(String serviceId, String network, int targetPort) {

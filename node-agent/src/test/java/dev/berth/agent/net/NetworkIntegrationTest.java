@@ -18,6 +18,7 @@ import dev.berth.api.v1.PortConfig;
 import dev.berth.api.v1.PublishedService;
 import dev.berth.api.v1.Task;
 import dev.berth.api.v1.TaskSpec;
+import dev.berth.net.mesh.KernelMesh;
 import dev.berth.net.vxlan.Names;
 import dev.berth.testhosts.TestHosts;
 import java.io.IOException;
@@ -171,6 +172,12 @@ class NetworkIntegrationTest {
             seen.add(r.out().trim());
         }
         assertThat(seen).containsExactlyInAnyOrder("weba", "webb");
+        if (KernelMesh.available()) {
+            // the kernel forwards (nftables DNAT to both tasks' ingress addresses); nothing listens on 8080
+            assertThat(kernel(c, "nft", "list", "table", "ip", Names.meshTable(c.id)))
+                    .contains("dnat to 10.30.0.10:80").contains("dnat to 10.30.0.11:80");
+            assertThat(kernel(c, "ss", "-Hltn", "sport", "= :8080")).isBlank();
+        }
     }
 
     @Test
