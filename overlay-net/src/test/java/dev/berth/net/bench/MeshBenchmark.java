@@ -1,9 +1,12 @@
 package dev.berth.net.bench;
 
 import dev.berth.testhosts.TestHosts;
+import dev.berth.net.mesh.Backend;
+import dev.berth.net.mesh.KernelMesh;
 import dev.berth.net.mesh.MeshHarness;
 import dev.berth.net.vxlan.DataPlane;
 import dev.berth.net.vxlan.LocalEndpoint;
+import dev.berth.net.vxlan.Names;
 import dev.berth.net.vxlan.NetnsRef;
 import dev.berth.net.vxlan.NodeConfig;
 import dev.berth.net.vxlan.OverlayNetwork;
@@ -12,10 +15,12 @@ import dev.berth.net.vxlan.Sandbox;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Benchmark harness (not a test; run by overlay-net/bench/mesh-bench.sh): the routing mesh vs
@@ -26,7 +31,9 @@ import java.util.Map;
  * (its own JVM in host A's namespace, one event-loop thread as on a node) relays over the same
  * overlay by splice; "mesh-copy" is the same mesh copying through user space; "c-splice" is
  * overlay-net/bench/splice-relay.c, a minimal C relay (blocking splice, a process per direction,
- * 1 MiB pipes): the ceiling any L4 proxy reaches on this machine.
+ * 1 MiB pipes): the ceiling any L4 proxy reaches on this machine; "kernel" is the kernel routing
+ * mesh ({@link KernelMesh}: host A's nftables table DNATs the published port to the task and
+ * masquerades to A's ingress address), what the node agent runs for ports without PROXY protocol.
  *
  * <p>Args: NET_BASELINE_SCRIPT [RUNS=3] [DURATION_S=5] [RR_N=20000]
  */
@@ -50,7 +57,7 @@ public final class MeshBenchmark {
         throw new IOException("no overlay connectivity " + hA + " -> " + taskIp);
       }
       bench.startServers(task);
-      // published ports on host A: splice 15201/17001, copy 25201/27001, C relay 35201/37001
+      // published ports on host A: splice 15201/17001, copy 25201/27001, C relay 35201/37001, kernel 45201/47001
       String relay = bench.compile(Path.of("overlay-net/bench/splice-relay.c"));
       for (int target : new int[] {5201, 7001}) {
         mesh(bench, hA, 10000 + target, taskIp + ":" + target, true);
@@ -58,9 +65,16 @@ public final class MeshBenchmark {
         awaitReady(bench.process("ip", "netns", "exec", hA, relay, Integer.toString(30000 + target), taskIp,
             Integer.toString(target), Integer.toString(1 << 20)), "C relay on " + (30000 + target));
       }
+      KernelMesh kernel = new KernelMesh(NetnsRef.named(hA), "bench-" + hA);
+      TreeMap<Integer, List<Backend>> published = new TreeMap<>();
+      for (int target : new int[] {5201, 7001}) {
+        published.put(40000 + target, List.of(new Backend("task", "nodeB", new InetSocketAddress(taskIp, target), true)));
+      }
+      kernel.apply(published, List.of(Names.bridge("bench-" + hA, "ingress")));
       Thread.sleep(500);
-      Map<String, Integer> offset = Map.of("direct", 0, "mesh", 10000, "mesh-copy", 20000, "c-splice", 30000);
-      List<String> paths = List.of("direct", "mesh", "mesh-copy", "c-splice");
+      Map<String, Integer> offset = Map.of("direct", 0, "mesh", 10000, "mesh-copy", 20000, "c-splice", 30000,
+          "kernel", 40000);
+      List<String> paths = List.of("direct", "mesh", "mesh-copy", "c-splice", "kernel");
       for (int r = 1; r <= bench.runs; r++) {
         for (int streams : new int[] {1, 4}) {
           for (String p : paths) {
@@ -74,7 +88,7 @@ public final class MeshBenchmark {
       }
       Map<String, Double> med = bench.printMedians();
       System.out.println("\nratios (medians)");
-      for (String p : List.of("mesh", "mesh-copy", "c-splice")) {
+      for (String p : paths.subList(1, paths.size())) {
         for (String t : List.of("tcp_P1", "tcp_P4")) {
           System.out.printf("%-9s %s throughput %s/direct %.2f%n", p, t, p, med.get(t + " " + p) / med.get(t + " direct"));
         }
@@ -85,6 +99,7 @@ public final class MeshBenchmark {
         }
       }
       System.out.println("(throughput in Gbit/s, latency in us)");
+      kernel.close();
       pA.teardown();
       pB.teardown();
     }
