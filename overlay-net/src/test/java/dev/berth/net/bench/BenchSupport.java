@@ -80,11 +80,23 @@ final class BenchSupport implements AutoCloseable {
 
   /** iperf3 TCP throughput from a namespace, recorded as "tcp_P{streams} {path}" in Gbit/s. */
   void iperf(String path, String ns, String host, int port, int streams) throws IOException {
-    String out = TestHosts.check(TestHosts.exec(ns, "iperf3", "-c", host, "-p", Integer.toString(port), "-t",
-        Integer.toString(duration), "-P", Integer.toString(streams), "-J")).out();
-    Matcher m = BPS.matcher(out);
+    List<String> cmd = List.of("iperf3", "-c", host, "-p", Integer.toString(port), "-t", Integer.toString(duration),
+        "-P", Integer.toString(streams), "-J");
+    Matcher m = BPS.matcher(TestHosts.exec(ns, cmd.toArray(String[]::new)).out());
     if (!m.find()) {
-      throw new IOException("no iperf3 result: " + out);
+      // now and then the server still holds the previous test and resets the next client: retry once
+      System.out.println("iperf3 via " + path + " (" + streams + " streams) failed; retrying once");
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted", e);
+      }
+      String out = TestHosts.exec(ns, cmd.toArray(String[]::new)).out();
+      m = BPS.matcher(out);
+      if (!m.find()) {
+        throw new IOException("no iperf3 result via " + path + ": " + out);
+      }
     }
     record("tcp_P" + streams + " " + path, Double.parseDouble(m.group(1)) / 1e9);
   }
