@@ -11,8 +11,8 @@ import dev.berth.net.vxlan.Cidr;
 import dev.berth.net.vxlan.DataPlane;
 import dev.berth.net.vxlan.Endpoints;
 import dev.berth.net.vxlan.GatewayAddresses;
-import dev.berth.net.vxlan.Names;
 import dev.berth.net.vxlan.LocalEndpoint;
+import dev.berth.net.vxlan.Names;
 import dev.berth.net.vxlan.NetnsRef;
 import dev.berth.net.vxlan.NodeConfig;
 import dev.berth.net.vxlan.Sandbox;
@@ -144,8 +144,10 @@ public final class NetworkController implements TaskNetworking, BiConsumer<Strin
     }
 
     /**
-     * Stops the DNS server and the mesh; the data plane stays (containers keep running and a restarted
-     * agent reconciles it).
+     * Stops the DNS server and the mesh (its nftables table goes, so published ports stop answering here,
+     * as they did when the user-space relay closed); the data plane stays (containers keep running and a
+     * restarted agent reconciles it). A killed agent leaves the table serving until its successor
+     * reconciles it.
      */
     @Override
     public void close() {
