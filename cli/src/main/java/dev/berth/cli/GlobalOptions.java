@@ -43,38 +43,41 @@ public final class GlobalOptions {
 
   /** The per-manager answer timeout from the flag or the environment; empty for the default. */
   public Optional<Duration> managerTimeout(Map<String, String> env) {
-    String source = "--manager-timeout";
-    String value = managerTimeout;
-    if (value == null || value.isBlank()) {
-      value = env.get(MANAGER_TIMEOUT_ENV);
-      source = MANAGER_TIMEOUT_ENV;
-    }
-    if (value == null || value.isBlank()) {
+    Optional<Given> given = Given.of("--manager-timeout", managerTimeout, env, MANAGER_TIMEOUT_ENV);
+    if (given.isEmpty()) {
       return Optional.empty();
     }
     Duration d;
     try {
-      d = Durations.parse(value);
+      d = Durations.parse(given.get().value());
     } catch (IllegalArgumentException e) {
-      throw UserException.field(source, e.getMessage());
+      throw UserException.field(given.get().source(), e.getMessage());
     }
     if (d.toMillis() < 1) {
-      throw UserException.field(source, "must be at least 1ms");
+      throw UserException.field(given.get().source(), "must be at least 1ms");
     }
     return Optional.of(d);
   }
 
+  /** A setting's text from the flag, else the environment, with where it came from (for errors). */
+  private record Given(String source, String value) {
+    static Optional<Given> of(String flag, String flagValue, Map<String, String> env, String variable) {
+      if (flagValue != null && !flagValue.isBlank()) {
+        return Optional.of(new Given(flag, flagValue));
+      }
+      String fromEnv = env.get(variable);
+      return fromEnv == null || fromEnv.isBlank() ? Optional.empty() : Optional.of(new Given(variable, fromEnv));
+    }
+  }
+
   /** The managers to try, in order: the flag, else the environment, else the default. */
   public List<String> managers(Map<String, String> env) {
-    String source = "--manager";
-    String value = manager;
-    if (value == null || value.isBlank()) {
-      value = env.get(MANAGER_ENV);
-      source = MANAGER_ENV;
-    }
-    if (value == null || value.isBlank()) {
+    Optional<Given> given = Given.of("--manager", manager, env, MANAGER_ENV);
+    if (given.isEmpty()) {
       return List.of(DEFAULT_MANAGER);
     }
+    String source = given.get().source();
+    String value = given.get().value();
     List<String> out = new ArrayList<>();
     for (String part : value.split(",")) {
       String addr = part.trim();
