@@ -99,11 +99,12 @@ public final class CliContext {
 
   /**
    * Five rounds, 100 ms doubling to 1 s between them (~1.5 s in all): enough to ride out a leader
-   * election (~0.4 s measured), short enough for a person waiting at a prompt.
+   * election (~0.4 s measured), short enough for a person waiting at a prompt. Each manager gets
+   * {@link GlobalOptions#DEFAULT_MANAGER_TIMEOUT} to answer before the next one is tried.
    */
   public static ApiClient.Settings defaultSettings(Sleeper sleeper) {
-    return new ApiClient.Settings(5, Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofSeconds(30),
-        sleeper, () -> UUID.randomUUID().toString());
+    return new ApiClient.Settings(5, Duration.ofMillis(100), Duration.ofSeconds(1),
+        GlobalOptions.DEFAULT_MANAGER_TIMEOUT, sleeper, () -> UUID.randomUUID().toString());
   }
 
   public PrintWriter out() {
@@ -129,6 +130,7 @@ public final class CliContext {
 
   /** Opens a client for the managers named by {@code --manager}, the environment, or the default. */
   public ApiClient connect() {
-    return new ApiClient(globalOptions.managers(env), channelFactory, settings);
+    return new ApiClient(globalOptions.managers(env), channelFactory,
+        globalOptions.managerTimeout(env).map(settings::withAnswerTimeout).orElse(settings));
   }
 }

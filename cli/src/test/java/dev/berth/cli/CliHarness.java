@@ -69,6 +69,18 @@ final class CliHarness implements AutoCloseable {
     }
   }
 
+  /**
+   * A loopback port whose kernel completes TCP handshakes but where nobody ever reads or answers: a
+   * paused (SIGSTOP) or wedged manager as a client sees it. Close it after the test.
+   */
+  static ServerSocket silentPort() throws IOException {
+    return new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+  }
+
+  static String address(ServerSocket s) {
+    return "127.0.0.1:" + s.getLocalPort();
+  }
+
   @Override
   public void close() {
     running.forEach(Server::shutdownNow);

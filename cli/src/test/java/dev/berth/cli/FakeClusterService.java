@@ -53,6 +53,7 @@ import dev.berth.api.v1.ServiceLogsRequest;
 final class FakeClusterService extends ClusterServiceGrpc.ClusterServiceImplBase {
   private final List<Message> received = new ArrayList<>();
   private final Map<String, Deque<Status>> failures = new HashMap<>();
+  private final Map<String, Integer> hanging = new HashMap<>();
   private final Map<String, Service> services = new HashMap<>();
   private long version = 10;
 
@@ -66,6 +67,14 @@ final class FakeClusterService extends ClusterServiceGrpc.ClusterServiceImplBase
 
   synchronized void failNext(String method, Status... statuses) {
     failures.computeIfAbsent(method, m -> new ArrayDeque<>()).addAll(List.of(statuses));
+  }
+
+  /**
+   * The next {@code count} calls of {@code method} are recorded and never answered, as by a manager
+   * that took the request and then stalled (paused, partitioned from its peers).
+   */
+  synchronized void hangNext(String method, int count) {
+    hanging.merge(method, count, Integer::sum);
   }
 
   synchronized void putService(Service s) {
@@ -85,11 +94,18 @@ final class FakeClusterService extends ClusterServiceGrpc.ClusterServiceImplBase
     return received.stream().filter(type::isInstance).map(type::cast).toList();
   }
 
-  /** Records the request; fails the call if a failure is queued for the method (returns true then). */
+  /**
+   * Records the request; fails the call if a failure is queued for the method, or leaves it
+   * unanswered if it is to hang (returns true then).
+   */
   private boolean failed(String method, Message request, StreamObserver<?> observer) {
     Status failure;
     synchronized (this) {
       received.add(request);
+      if (hanging.getOrDefault(method, 0) > 0) {
+        hanging.merge(method, -1, Integer::sum);
+        return true;
+      }
       Deque<Status> q = failures.get(method);
       failure = q == null ? null : q.poll();
     }

@@ -1,21 +1,5 @@
 package dev.berth.manager;
 
-import dev.berth.api.v1.Cluster;
-import dev.berth.api.v1.ManagerInfo;
-import dev.berth.api.v1.ManagerStatus;
-import dev.berth.api.v1.Meta;
-import dev.berth.api.v1.Node;
-import dev.berth.api.v1.NodeDescription;
-import dev.berth.api.v1.NodeRole;
-import dev.berth.api.v1.NodeSpec;
-import dev.berth.api.v1.NodeState;
-import dev.berth.api.v1.NodeStatus;
-import dev.berth.internal.v1.ApplyResult;
-import dev.berth.internal.v1.Command;
-import dev.berth.internal.v1.InitCluster;
-import dev.berth.internal.v1.LogEntry;
-import dev.berth.internal.v1.RegisterNode;
-import dev.berth.internal.v1.SetManager;
 import dev.berth.manager.image.ImagePinner;
 import dev.berth.manager.api.ClusterApi;
 import dev.berth.manager.api.JoinTokenKeeper;
@@ -38,25 +22,19 @@ import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.protocol.RaftPeerId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -257,11 +235,12 @@ public final class ManagerServer implements AutoCloseable {
       if (config.metricsPort() >= 0) {
         metricsPort = metrics.serve(config.listenHost(), config.metricsPort());
       }
+      ClusterBootstrap seeding = new ClusterBootstrap(raft, store, clock, identity.nodeId());
       if (fresh) {
-        bootstrap();
+        seeding.initCluster(identity.apiAddr(), tokens);
       }
       if (forceNewCluster) {
-        dropFormerManagers();
+        seeding.dropFormerManagers();
       }
       LOG.info("manager {} serving API on {}, Raft on {}, metrics on {}", identity.nodeId(),
           identity.apiAddr(), identity.raftAddr(), metricsPort);
@@ -279,10 +258,15 @@ public final class ManagerServer implements AutoCloseable {
 
   private void startGrpc() throws IOException {
     WatchHandler watches = new WatchHandler(store.changes(), watchPool, config.watchProgressMs());
-    RaftView view = new View();
+    RaftView view = view();
     ManagerMembership membership = new ManagerMembership(raft, view, clock);
-    ClusterApi api = new ClusterApi(store, raft, view, () -> Optional.ofNullable(tokens), clock, watches,
-        membership, () -> Optional.ofNullable(agentStreams), imagePinner, usage);
+    ClusterApi api = ClusterApi.builder(store, raft, view, clock, watches)
+        .joinTokens(() -> Optional.ofNullable(tokens))
+        .membership(membership)
+        .agentStreams(() -> Optional.ofNullable(agentStreams))
+        .imagePinner(imagePinner)
+        .usage(usage)
+        .build();
     ManagerApi managerApi = new ManagerApi(store, raft, view, () -> Optional.ofNullable(tokens), clock,
         membership);
     NettyServerBuilder b = NettyServerBuilder
@@ -309,105 +293,6 @@ public final class ManagerServer implements AutoCloseable {
     metrics.gauge("berth.raft.commit.index", "Raft commit index", this, m -> m.raft.commitIndex());
     metrics.gauge("berth.raft.applied.index", "Raft applied index", this, m -> m.raft.appliedIndex());
     metrics.connectedAgents(connectedAgents);
-  }
-
-  /** First entry of a new cluster: the cluster object and this manager's node. */
-  private void bootstrap() throws IOException {
-    awaitLeaderReady();
-    String clusterId = Ids.newId();
-    Cluster cluster = Cluster.newBuilder().setMeta(Meta.newBuilder().setId(clusterId)).setName("berth")
-        .setCaDigest(caPlaceholder(clusterId))
-        .setWorkerTokenHash(JoinTokenKeeper.hash(tokens.secret(NodeRole.WORKER, 0)))
-        .setManagerTokenHash(JoinTokenKeeper.hash(tokens.secret(NodeRole.MANAGER, 0))).build();
-    LogEntry entry = LogEntry.newBuilder().setRequestId("bootstrap-" + identity.nodeId())
-        .setTimestampMs(clock.millis())
-        .addCommands(Command.newBuilder().setInitCluster(InitCluster.newBuilder().setCluster(cluster)))
-        .addAllCommands(registerSelf(identity.nodeId(), identity.apiAddr(), clock.millis())).build();
-    ApplyResult r = propose(entry);
-    if (!r.getCode().equals("OK")) {
-      throw new IOException("bootstrap failed: " + r.getCode() + ": " + r.getMessage());
-    }
-  }
-
-  private void awaitLeaderReady() throws IOException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!raft.isLeaderReady()) {
-      if (System.nanoTime() > deadline) {
-        throw new IOException("single-manager cluster elected no leader within 60 s");
-      }
-      sleep(20);
-    }
-  }
-
-  /** After a forced recovery: the other managers are no longer members, so not managers. */
-  private void dropFormerManagers() throws IOException {
-    awaitLeaderReady();
-    String self = identity.nodeId();
-    List<String> former = store.read(v -> v.nodes().stream()
-        .filter(n -> n.hasManagerStatus() && !n.getMeta().getId().equals(self))
-        .map(n -> n.getMeta().getId()).sorted().toList());
-    if (former.isEmpty()) {
-      return;
-    }
-    LogEntry.Builder entry = LogEntry.newBuilder()
-        .setRequestId("force-new-cluster-" + self + "-" + raft.term()).setTimestampMs(clock.millis());
-    former.forEach(id -> entry.addCommands(Command.newBuilder()
-        .setSetManager(SetManager.newBuilder().setNodeId(id).setRemove(true))));
-    ApplyResult r = propose(entry.build());
-    if (!r.getCode().equals("OK")) {
-      throw new IOException("dropping former managers failed: " + r.getCode() + ": " + r.getMessage());
-    }
-    LOG.warn("forced a new one-manager cluster; former managers {} are workers now", former);
-  }
-
-  /** Commands registering a manager's node object and its Raft identity. */
-  public static List<Command> registerSelf(String nodeId, String apiAddr, long nowMs) {
-    Node node = Node.newBuilder().setMeta(Meta.newBuilder().setId(nodeId))
-        .setSpec(NodeSpec.newBuilder().setDesiredRole(NodeRole.MANAGER))
-        .setDescription(NodeDescription.newBuilder().setHostname(hostname())
-            .setAddr(apiAddr.substring(0, apiAddr.lastIndexOf(':'))))
-        .setStatus(NodeStatus.newBuilder().setState(NodeState.NODE_UNKNOWN).setChangedAtMs(nowMs)
-            .setMessage("manager; no agent session yet"))
-        .setRole(NodeRole.MANAGER).build();
-    return List.of(
-        Command.newBuilder().setRegisterNode(RegisterNode.newBuilder().setNode(node)).build(),
-        Command.newBuilder().setSetManager(SetManager.newBuilder().setNodeId(nodeId)
-            .setManagerStatus(ManagerStatus.newBuilder().setAddr(apiAddr).setRaftId(nodeId))).build());
-  }
-
-  private static String hostname() {
-    try {
-      return java.net.InetAddress.getLocalHost().getHostName();
-    } catch (IOException e) {
-      return "localhost";
-    }
-  }
-
-  /** Stands in for the CA certificate digest in join tokens until TLS lands. */
-  static String caPlaceholder(String clusterId) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(("berth-ca-placeholder:" + clusterId).getBytes());
-      return HexFormat.of().formatHex(d, 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private ApplyResult propose(LogEntry entry) throws IOException {
-    try {
-      return raft.propose(entry).get(60, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IOException("proposal failed: " + e, e);
-    }
-  }
-
-  private static void sleep(long ms) throws IOException {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
   }
 
   private BerthStateMachine.LeaderListener leaderListener() {
@@ -498,63 +383,11 @@ public final class ManagerServer implements AutoCloseable {
 
   /** Public API address of the current leader, or empty when unknown. */
   public String leaderAddr() {
-    return new View().leaderAddr();
+    return view().leaderAddr();
   }
 
-  /** Raft view backed by the Ratis division and the manager node objects. */
-  private final class View implements RaftView {
-    @Override
-    public CompletableFuture<Long> readBarrier() {
-      return raft.readBarrier();
-    }
-
-    @Override
-    public String selfId() {
-      return identity.nodeId();
-    }
-
-    @Override
-    public String leaderAddr() {
-      Optional<RaftPeerId> leader = raft.leaderId();
-      if (leader.isEmpty()) {
-        return "";
-      }
-      if (leader.get().toString().equals(identity.nodeId())) {
-        return identity.apiAddr();
-      }
-      String id = leader.get().toString();
-      return store.read(v -> v.node(id)).filter(Node::hasManagerStatus)
-          .map(n -> n.getManagerStatus().getAddr()).orElse("");
-    }
-
-    @Override
-    public long term() {
-      return raft.term();
-    }
-
-    @Override
-    public long commitIndex() {
-      return raft.commitIndex();
-    }
-
-    @Override
-    public long appliedIndex() {
-      return raft.appliedIndex();
-    }
-
-    @Override
-    public List<ManagerInfo> managers() {
-      String leader = raft.leaderId().map(Object::toString).orElse("");
-      List<ManagerInfo> out = new ArrayList<>();
-      for (RaftPeer p : raft.peers()) {
-        String id = p.getId().toString();
-        String addr = store.read(v -> v.node(id)).filter(Node::hasManagerStatus)
-            .map(n -> n.getManagerStatus().getAddr()).orElse("");
-        out.add(ManagerInfo.newBuilder().setNodeId(id).setRaftId(id).setAddr(addr)
-            .setLeader(id.equals(leader)).build());
-      }
-      return out;
-    }
+  private RaftView view() {
+    return new RaftNodeView(raft, store, () -> identity);
   }
 
   /** Exposed for the manager command: how long to wait for a joined manager to catch up. */

@@ -118,7 +118,8 @@ public final class FakeAgent implements AutoCloseable {
   private final Map<String, Endpoint> endpoints = new TreeMap<>();
   private final Map<String, PublishedService> published = new TreeMap<>();
   private NetworkAttachment ingressAttachment;
-  private int redirects;
+  /** The leader named by each Redirect received, in order. */
+  private final List<String> redirectLeaders = new ArrayList<>();
 
   public FakeAgent(List<String> managers, Function<String, Channel> channels, Options options,
       ScheduledExecutorService scheduler, Clock clock) {
@@ -230,9 +231,9 @@ public final class FakeAgent implements AutoCloseable {
         heartbeats = scheduler.scheduleAtFixedRate(this::heartbeat, period, period, TimeUnit.MILLISECONDS);
       }
       case REDIRECT -> {
-        redirects++;
         replaceManagers(message.getRedirect().getManagersList());
         String leader = message.getRedirect().getLeader();
+        redirectLeaders.add(leader);
         if (leader.equals(target)) {
           broken(gen); // a manager pointing at itself is mid-election: back off and retry
           return;
@@ -484,8 +485,9 @@ public final class FakeAgent implements AutoCloseable {
     return fullSets;
   }
 
-  public synchronized int redirectsFollowed() {
-    return redirects;
+  /** The leader each Redirect named, in the order received. */
+  public synchronized List<String> redirectLeaders() {
+    return List.copyOf(redirectLeaders);
   }
 
   @Override

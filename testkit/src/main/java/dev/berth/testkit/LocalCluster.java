@@ -11,7 +11,6 @@ import dev.berth.internal.v1.LogEntry;
 import dev.berth.internal.v1.UpdateService;
 import dev.berth.api.v1.ManagerInfo;
 import dev.berth.manager.api.ClusterApi;
-import dev.berth.manager.image.ImagePinner;
 import dev.berth.manager.api.RaftView;
 import dev.berth.manager.api.WatchHandler;
 import dev.berth.manager.dispatcher.AgentDispatcher;
@@ -145,10 +144,10 @@ public final class LocalCluster implements AutoCloseable {
           Duration.ofMillis(200), Duration.ofMillis(5), Duration.ofSeconds(10));
       try {
         // the public API too, for the calls that need the leader's agent sessions (logs, exec)
-        ClusterApi api = new ClusterApi(log.store(), log.proposer(name), new LocalRaftView(name),
-            Optional::empty, clock, new WatchHandler(log.store().changes(), watchPool, 1000),
-            null, () -> Optional.of(dispatcher.streams()), ImagePinner.off(),
-            dev.berth.manager.api.UsageSource.NONE);
+        ClusterApi api = ClusterApi.builder(log.store(), log.proposer(name), new LocalRaftView(name), clock,
+                new WatchHandler(log.store().changes(), watchPool, 1000))
+            .agentStreams(() -> Optional.of(dispatcher.streams()))
+            .build();
         Server server = InProcessServerBuilder.forName(name).addService(dispatcher).addService(api).build().start();
         managers.put(name, new Manager(name, self, dispatcher, loop, server));
       } catch (IOException e) {

@@ -143,7 +143,10 @@ class DispatcherIntegrationTest {
         && a.connectedTo().equals("inproc:m2") && b.connectedTo().equals("inproc:m2"));
     await().atMost(WAIT).until(() -> a.fullSetsReceived() == 2 && b.fullSetsReceived() == 2);
     assertThat(a.taskStates().size() + b.taskStates().size()).isEqualTo(4);
-    assertThat(a.redirectsFollowed()).as("the old leader pointed at the new one").isEqualTo(1);
+    // The old leader pointed at the new one. An agent that reaches m2 before m2 has taken over is told
+    // to retry there (a redirect to itself), so the count may exceed one; none may point elsewhere.
+    assertThat(a.redirectLeaders()).as("the old leader pointed at the new one").isNotEmpty()
+        .containsOnly("inproc:m2");
 
     assertThat(cluster.updateService(web, web(8)).getCode()).isEqualTo("OK");
     await().atMost(WAIT).until(() -> allRunning(web, 8));
@@ -264,11 +267,13 @@ class DispatcherIntegrationTest {
     await().atMost(WAIT).until(() -> allRunning(web, 4));
 
     a.pauseHeartbeats(true);
-    long paused = System.nanoTime();
     await().atMost(WAIT).until(() -> nodeState(a) == NodeState.NODE_DOWN);
-    long downAfterMs = (System.nanoTime() - paused) / 1_000_000;
-    assertThat(downAfterMs).as("not before the grace period").isGreaterThanOrEqualTo(500);
     Node down = cluster.store().read(v -> v.node(a.nodeId())).orElseThrow();
+    // The grace counts from the last heartbeat the leader got (which may precede the pause by up to a
+    // period, or follow it while one is in flight), so compare the down time with that, not with the pause.
+    long lastHeard = cluster.manager("m1").dispatcher().heartbeats().lastSeenMs(a.nodeId());
+    assertThat(down.getStatus().getChangedAtMs() - lastHeard).as("not before the grace period")
+        .isGreaterThanOrEqualTo(500);
     assertThat(down.getStatus().getMessage()).startsWith("heartbeat missed");
     assertThat(nodeState(b)).isEqualTo(NodeState.NODE_READY);
 

@@ -61,27 +61,23 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
   private final ImagePinner pinner;
   private final UsageSource usage;
 
-  /**
-   * @param membership changes the Raft group when a manager is demoted or force-removed (null where
-   *     there is no Raft group, e.g. in-process fixtures: manager demote/rm then fail)
-   * @param agentStreams the leader's logs and exec (empty until the dispatcher is installed)
-   * @param pinner resolves image tags to digests before a service write is proposed
-   * @param usage heartbeat usage readings that reads copy into Node.usage and Task.usage
-   */
-  public ClusterApi(ClusterStore store, Proposer proposer, RaftView raft,
-      Supplier<Optional<JoinTokenKeeper>> tokens, Clock clock, WatchHandler watches,
-      ManagerMembership membership, Supplier<Optional<AgentStreams>> agentStreams, ImagePinner pinner,
-      UsageSource usage) {
-    this.membership = membership;
-    this.attach = new AttachApi(store, agentStreams, () -> raft.leaderAddr());
-    this.usage = usage;
-    this.store = store;
-    this.proposer = proposer;
-    this.raft = raft;
-    this.tokens = tokens;
-    this.clock = clock;
-    this.watches = watches;
-    this.pinner = pinner;
+  /** Starts a {@link ClusterApiBuilder} with the parts every API needs. */
+  public static ClusterApiBuilder builder(ClusterStore store, Proposer proposer, RaftView raft, Clock clock,
+      WatchHandler watches) {
+    return new ClusterApiBuilder(store, proposer, raft, clock, watches);
+  }
+
+  ClusterApi(ClusterApiBuilder b) {
+    this.store = b.store;
+    this.proposer = b.proposer;
+    this.raft = b.raft;
+    this.tokens = b.tokens;
+    this.clock = b.clock;
+    this.watches = b.watches;
+    this.membership = b.membership;
+    this.attach = new AttachApi(b.store, b.agentStreams, () -> b.raft.leaderAddr());
+    this.pinner = b.pinner;
+    this.usage = b.usage;
   }
 
   // ---------------------------------------------------------------- plumbing

@@ -12,7 +12,7 @@ import dev.berth.api.v1.RaftPeer;
 import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.Command;
 import dev.berth.internal.v1.LogEntry;
-import dev.berth.manager.ManagerServer;
+import dev.berth.manager.ClusterBootstrap;
 import dev.berth.manager.raft.RaftNode;
 import dev.berth.manager.store.ClusterStore;
 import dev.berth.manager.store.Ids;
@@ -116,9 +116,9 @@ public final class ManagerApi extends ManagerServiceGrpc.ManagerServiceImplBase 
         }
         List<Command> cmds = new ArrayList<>();
         if (store.read(v -> v.node(nodeId)).isEmpty()) {
-          cmds.addAll(ManagerServer.registerSelf(nodeId, apiAddr, clock.millis()));
+          cmds.addAll(ClusterBootstrap.registerSelf(nodeId, apiAddr, clock.millis()));
         } else {
-          cmds.add(ManagerServer.registerSelf(nodeId, apiAddr, 0).get(1));
+          cmds.add(ClusterBootstrap.registerSelf(nodeId, apiAddr, 0).get(1));
         }
         ApplyResult r = raft.propose(LogEntry.newBuilder().setRequestId("join-" + nodeId + "-" + apiAddr)
             .setTimestampMs(clock.millis()).addAllCommands(cmds).build())

@@ -17,6 +17,7 @@ import java.util.function.Function;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
 
 /**
  * Takes a manager out of the Raft group, for {@code manager leave}, {@code node demote} and
@@ -105,7 +106,8 @@ public final class ManagerMembership {
       throw Status.FAILED_PRECONDITION.withDescription("not the leader; ask the leader at "
           + view.leaderAddr()).asRuntimeException();
     }
-    List<RaftPeer> peers = new ArrayList<>(raft.peers());
+    List<RaftPeer> current = List.copyOf(raft.peers());
+    List<RaftPeer> peers = new ArrayList<>(current);
     if (!peers.removeIf(p -> p.getId().toString().equals(nodeId))) {
       throw Errors.notFound("node_id: " + nodeId + " is not a manager");
     }
@@ -122,7 +124,14 @@ public final class ManagerMembership {
           + "; use --force to do it anyway").asRuntimeException();
     }
     try {
-      var reply = raft.client().admin().setConfiguration(peers);
+      // Ratis 3.2.1 has no remove mode (only SET_UNCONDITIONALLY, ADD, COMPARE_AND_SET). Compare-and-set
+      // against the configuration the checks above were made on: if it changed meanwhile (a join's ADD
+      // being staged), Ratis refuses, and the caller retries (UNAVAILABLE) on the new configuration,
+      // instead of this list silently dropping the manager that just joined.
+      var reply = raft.client().admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+          .setServersInCurrentConf(current)
+          .setServersInNewConf(peers)
+          .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET).build());
       if (!reply.isSuccess()) {
         throw Errors.unavailable(reply.getException(), view.leaderAddr());
       }

@@ -2,22 +2,14 @@ package dev.berth.manager.dispatcher;
 
 import dev.berth.api.v1.AgentMessage;
 import dev.berth.api.v1.AgentServiceGrpc;
-import dev.berth.api.v1.Cluster;
 import dev.berth.api.v1.ExecAgentOutput;
 import dev.berth.api.v1.ExecInput;
 import dev.berth.api.v1.LogPublish;
 import dev.berth.api.v1.LogPublishAck;
 import dev.berth.api.v1.ManagerList;
 import dev.berth.api.v1.ManagerMessage;
-import dev.berth.api.v1.Meta;
 import dev.berth.api.v1.Node;
-import dev.berth.api.v1.NodeAvailability;
 import dev.berth.api.v1.NodeDescription;
-import dev.berth.api.v1.NodeRole;
-import dev.berth.api.v1.NodeSpec;
-import dev.berth.api.v1.NodeState;
-import dev.berth.api.v1.NodeStatus;
-import dev.berth.api.v1.ObjectKind;
 import dev.berth.api.v1.Redirect;
 import dev.berth.api.v1.RegisterRequest;
 import dev.berth.api.v1.RegisterResponse;
@@ -33,8 +25,6 @@ import dev.berth.api.v1.TaskUsage;
 import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.Command;
 import dev.berth.internal.v1.LogEntry;
-import dev.berth.internal.v1.RegisterNode;
-import dev.berth.internal.v1.RegisterNodes;
 import dev.berth.internal.v1.SetNodeStatus;
 import dev.berth.internal.v1.TaskStatusChange;
 import dev.berth.manager.api.AgentStreams;
@@ -42,7 +32,6 @@ import dev.berth.manager.orchestrator.IdGenerator;
 import dev.berth.manager.orchestrator.TaskStates;
 import dev.berth.manager.api.UsageSource;
 import dev.berth.manager.store.Proposer;
-import dev.berth.manager.store.SpecValidator;
 import dev.berth.manager.store.Store;
 import dev.berth.manager.store.TaskReports;
 import io.grpc.Status;
@@ -96,6 +85,7 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
   private final HeartbeatMonitor monitor;
   private final StatusBatcher batcher;
   private final RegistrationBatcher registrations;
+  private final NodeRegistrar registrar;
   private final Map<String, AgentSession> sessions = new ConcurrentHashMap<>();
   private final ExecutorService fanout;
   private final ScheduledExecutorService housekeeping;
@@ -123,6 +113,7 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
     this.batcher = new StatusBatcher(proposer, clock, batching, config.batchMaxChanges(),
         config.batchMaxDelayMs(), config.batchMaxInFlight());
     this.registrations = new RegistrationBatcher(proposer, clock, REGISTRATIONS_PER_ENTRY);
+    this.registrar = new NodeRegistrar(store, registrations, membership, clock, ids);
     this.listener = store.addListener(this::onApplied);
     this.attach = new AttachBroker(node -> Optional.ofNullable(sessions.get(node)),
         () -> leading && proposer.isLeader(), ids, housekeeping, ATTACH_TIMEOUT);
@@ -234,86 +225,7 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
 
   @Override
   public void register(RegisterRequest request, StreamObserver<RegisterResponse> response) {
-    Optional<Cluster> cluster = store.read(v -> v.cluster());
-    if (cluster.isEmpty()) {
-      response.onError(Status.FAILED_PRECONDITION.withDescription("cluster is not initialized").asRuntimeException());
-      return;
-    }
-    Optional<NodeRole> role = JoinTokens.verify(request.getToken(), cluster.get());
-    if (role.isEmpty()) {
-      response.onError(Status.UNAUTHENTICATED.withDescription("token: not a valid join token for this cluster").asRuntimeException());
-      return;
-    }
-    String requested = request.getNodeId();
-    Optional<Node> existing = requested.isEmpty() ? Optional.empty() : store.read(v -> v.node(requested));
-    if (existing.isPresent()) {
-      response.onNext(registered(existing.get().getMeta().getId(), existing.get().getRole()));
-      response.onCompleted();
-      return;
-    }
-    if (requested.length() > 64) {
-      response.onError(Status.INVALID_ARGUMENT.withDescription("node_id: at most 64 characters").asRuntimeException());
-      return;
-    }
-    String requestId = request.getRequestId();
-    if (!requestId.isEmpty() && !SpecValidator.isValidRequestId(requestId)) {
-      response.onError(Status.INVALID_ARGUMENT.withDescription(
-          "request_id: must be 1..64 printable ASCII characters without spaces").asRuntimeException());
-      return;
-    }
-    Optional<String> earlier = store.requestOutcome(requestId)
-        .filter(r -> "OK".equals(r.getCode()) && r.getCreatedIdsCount() > 0).map(r -> r.getCreatedIds(0));
-    if (earlier.isPresent()) {
-      response.onNext(registered(earlier.get(), NodeRole.WORKER)); // a retry: the node it got then
-      response.onCompleted();
-      return;
-    }
-    String nodeId = requested.isEmpty() ? ids.next() : requested;
-    long now = clock.millis();
-    Node node = Node.newBuilder()
-        .setMeta(Meta.newBuilder().setId(nodeId).setCreatedAtMs(now).setUpdatedAtMs(now))
-        .setSpec(NodeSpec.newBuilder().putAllLabels(request.getLabelsMap())
-            .setAvailability(NodeAvailability.ACTIVE).setDesiredRole(role.get()))
-        .setDescription(request.getDescription())
-        .setStatus(NodeStatus.newBuilder().setState(NodeState.NODE_UNKNOWN).setChangedAtMs(now)
-            .setMessage("registered"))
-        .setRole(NodeRole.WORKER)
-        .build();
-    registrations.submit(RegisterNodes.Item.newBuilder().setRequestId(requestId)
-        .setRegister(RegisterNode.newBuilder().setNode(node)).build())
-        .whenComplete((result, error) -> {
-          if (error != null) {
-            response.onError(Status.UNAVAILABLE.withDescription("registration not committed: " + error.getMessage())
-                .asRuntimeException());
-            return;
-          }
-          // The entry applies each registration on its own: this one's outcome is recorded
-          // under its request id; without one, the node is there or it is not.
-          Optional<ApplyResult> mine = requestId.isEmpty() ? Optional.empty() : store.requestOutcome(requestId);
-          String code = mine.map(ApplyResult::getCode).orElse(result.getCode());
-          if (mine.isPresent() && "OK".equals(code) && mine.get().getCreatedIdsCount() > 0) {
-            response.onNext(registered(mine.get().getCreatedIds(0), NodeRole.WORKER));
-            response.onCompleted();
-          } else if ("OK".equals(code) || "ALREADY_EXISTS".equals(code)) {
-            Optional<Node> registered = store.read(v -> v.node(nodeId));
-            if (registered.isPresent()) {
-              response.onNext(registered(nodeId, registered.get().getRole()));
-              response.onCompleted();
-            } else {
-              response.onError(Status.UNAVAILABLE.withDescription("registration of node " + nodeId
-                  + " was not applied; retry").asRuntimeException());
-            }
-          } else {
-            response.onError(Status.fromCode(Status.Code.valueOf(code))
-                .withDescription(mine.map(ApplyResult::getMessage).orElse(result.getMessage()))
-                .asRuntimeException());
-          }
-        });
-  }
-
-  private RegisterResponse registered(String nodeId, NodeRole role) {
-    return RegisterResponse.newBuilder().setNodeId(nodeId).addAllManagers(membership.leaderFirst())
-        .setRole(role).build();
+    registrar.register(request, response);
   }
 
   // ------------------------------------------------------------------ Session

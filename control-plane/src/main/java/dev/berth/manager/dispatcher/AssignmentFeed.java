@@ -4,6 +4,7 @@ import dev.berth.api.v1.Endpoint;
 import dev.berth.api.v1.Network;
 import dev.berth.api.v1.NetworkAttachment;
 import dev.berth.api.v1.Node;
+import dev.berth.api.v1.NodeState;
 import dev.berth.api.v1.PortConfig;
 import dev.berth.api.v1.PublishedService;
 import dev.berth.api.v1.Service;
@@ -169,7 +170,9 @@ final class AssignmentFeed {
    * Keeps the record of a node's own ingress address (null node: gone): other nodes need its
    * MAC and underlay address in their VXLAN neighbour/FDB tables, else the routing mesh's
    * connections from that address get no ARP answer back. It names no service, so agents
-   * program it into the data plane only (never DNS or the mesh); an agent skips its own.
+   * program it into the data plane only (never DNS or the mesh); an agent skips its own. A node
+   * that is down has no record until it is up again: nothing answers at its address meanwhile,
+   * and its next address may differ.
    */
   private void putNodeRecord(String id, Node n, Changes c) {
     if (ingressId == null) {
@@ -177,7 +180,8 @@ final class AssignmentFeed {
     }
     NetworkAttachment a = attachment(n);
     String addr = n == null ? "" : n.getDescription().getAddr();
-    Endpoint next = a == null || addr.isEmpty() || a.getAddress().isEmpty() ? null
+    boolean down = n != null && n.getStatus().getState() == NodeState.NODE_DOWN;
+    Endpoint next = down || a == null || addr.isEmpty() || a.getAddress().isEmpty() ? null
         : Endpoint.newBuilder().setTaskId(NODE_PREFIX + id).setNetworkId(ingressId)
             .setAddress(a.getAddress()).setMac(a.getMac()).setNodeId(id).setNodeAddr(addr)
             .setHealthy(true).build();

@@ -45,8 +45,7 @@ class WatchTest {
     store = new ClusterStore(100, changeLogCapacity);
     WatchHandler watches = new WatchHandler(store.changes(), pool, progressMs);
     // Only Watch is exercised: the write and read paths are not needed here.
-    ClusterApi api = new ClusterApi(store, null, null, java.util.Optional::empty, Clock.systemUTC(), watches, null,
-        java.util.Optional::empty, dev.berth.manager.image.ImagePinner.off(), UsageSource.NONE);
+    ClusterApi api = ClusterApi.builder(store, null, null, Clock.systemUTC(), watches).build();
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(api).build().start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
   }

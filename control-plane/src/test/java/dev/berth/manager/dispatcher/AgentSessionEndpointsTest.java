@@ -218,7 +218,41 @@ class AgentSessionEndpointsTest {
             org.assertj.core.groups.Tuple.tuple("node-n3", "addr-n3"));
   }
 
+  @Test
+  void aDownNodesIngressRecordIsRemovedAndComesBackWhenItIsUpAgain() {
+    apply(status("n2", "addr-n2"), status("n3", "addr-n3"));
+    connect();
+    String in = ingressId();
+    Endpoint upRecord = sent.get(0).getEndpointsList().stream()
+        .filter(e -> e.getTaskId().equals("node-n2")).findFirst().orElseThrow();
+
+    apply(down("n2"));
+    assertThat(last().getRemovedEndpointsList()).containsExactly("node-n2/" + in);
+    assertThat(last().getEndpointsList()).noneMatch(e -> e.getTaskId().startsWith("node-"));
+
+    // Further changes of the down node send nothing about its record; a reconnect's full set lacks it.
+    int before = sent.size();
+    apply(down("n2"));
+    assertThat(sent.subList(before, sent.size())).allSatisfy(a ->
+        assertThat(a.getRemovedEndpointsList()).noneMatch(k -> k.startsWith("node-n2/")));
+    sent.clear();
+    connect();
+    assertThat(sent.get(0).getEndpointsList()).filteredOn(e -> e.getTaskId().startsWith("node-"))
+        .extracting(Endpoint::getTaskId).containsExactly("node-n3");
+
+    apply(status("n2", "addr-n2"));
+    assertThat(last().getEndpointsList()).filteredOn(e -> e.getTaskId().equals("node-n2"))
+        .containsExactly(upRecord);
+  }
+
   // ---------------------------------------------------------------- entries
+
+  private static Command down(String id) {
+    return Command.newBuilder().setSetNodeStatus(SetNodeStatus.newBuilder().addChanges(
+        SetNodeStatus.Change.newBuilder().setNodeId(id)
+            .setStatus(NodeStatus.newBuilder().setState(NodeState.NODE_DOWN).setMessage("heartbeat missed"))))
+        .build();
+  }
 
   private static Command status(String id, String addr) {
     return Command.newBuilder().setSetNodeStatus(SetNodeStatus.newBuilder().addChanges(

@@ -13,10 +13,8 @@ import dev.berth.api.v1.RegisterRequest;
 import dev.berth.api.v1.RegisterResponse;
 import dev.berth.api.v1.Resources;
 import dev.berth.api.v1.SessionOpen;
-import dev.berth.api.v1.Task;
 import dev.berth.api.v1.TaskStatus;
 import dev.berth.api.v1.TaskStatusReport;
-import dev.berth.api.v1.TaskStatusUpdate;
 import dev.berth.api.v1.TaskUsage;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
@@ -26,7 +24,6 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -74,7 +71,6 @@ import java.util.function.Supplier;
  */
 public final class SessionClient implements StatusSink, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SessionClient.class.getName());
-    static final int MAX_UPDATES_PER_REPORT = 1000;
 
     private final SessionConfig config;
     private final ChannelFactory channels;
@@ -108,8 +104,7 @@ public final class SessionClient implements StatusSink, AutoCloseable {
     private int sessionsOpened;
     private BiConsumer<String, Assignments> observer = (node, a) -> { };
 
-    private final List<TaskStatusUpdate> outbox = new ArrayList<>();
-    private final Map<String, TaskStatus> unacked = new LinkedHashMap<>();
+    private final StatusReports reports = new StatusReports();
 
     public SessionClient(SessionConfig config, ChannelFactory channels, NodeIdStore idStore,
                          Supplier<NodeDescription> description, Scheduler loop, Random random) {
@@ -350,14 +345,10 @@ public final class SessionClient implements StatusSink, AutoCloseable {
         if (a.getFull()) {
             // acknowledge first, so only what the manager lacks is re-sent, then queue the re-sends ahead
             // of the transitions applying this set will make
-            acknowledge(a);
-            Set<String> listed = new LinkedHashSet<>();
-            a.getTasksList().forEach(t -> listed.add(t.getMeta().getId()));
-            unacked.keySet().retainAll(listed);
+            reports.acknowledge(a);
             if (!fullSeen) {
                 fullSeen = true;
-                outbox.clear();
-                unacked.forEach((id, s) -> outbox.add(update(id, s)));
+                reports.requeueUnacknowledged();
                 scheduleFlush();
             }
             observer.accept(nodeId, a);
@@ -367,28 +358,12 @@ public final class SessionClient implements StatusSink, AutoCloseable {
             dropStream("assignment seq " + a.getSeq() + " after " + appliedSeq
                     + (fullSeen ? ": gap" : " before a full set") + "; reconnecting for a full set");
         } else if (a.getSeq() == appliedSeq + 1) {
-            acknowledge(a);
+            reports.acknowledge(a);
             observer.accept(nodeId, a);
             tasks.applyChanges(a.getTasksList(), a.getRemovedTaskIdsList());
             appliedSeq = a.getSeq();
         }
         // else: seq <= appliedSeq, a repeat: already applied
-    }
-
-    private void acknowledge(Assignments a) {
-        for (Task t : a.getTasksList()) {
-            TaskStatus mine = unacked.get(t.getMeta().getId());
-            if (mine != null && covers(t.getStatus(), mine)) {
-                unacked.remove(t.getMeta().getId());
-            }
-        }
-        a.getRemovedTaskIdsList().forEach(unacked::remove);
-    }
-
-    /** Whether the manager's copy of a task's status includes {@code mine}. */
-    static boolean covers(TaskStatus managers, TaskStatus mine) {
-        int cmp = Integer.compare(managers.getState().getNumber(), mine.getState().getNumber());
-        return cmp > 0 || cmp == 0 && managers.getContainer().getHealth().equals(mine.getContainer().getHealth());
     }
 
     private void learnManagers(List<String> list, String leader) {
@@ -429,15 +404,15 @@ public final class SessionClient implements StatusSink, AutoCloseable {
     /** Called by the task manager (on the loop) for every transition. */
     @Override
     public void report(String taskId, TaskStatus status) {
-        unacked.put(taskId, status);
-        if (stream != null && accepted && fullSeen) {
-            outbox.add(update(taskId, status)); // else re-sent from unacked after the next full set
+        boolean live = stream != null && accepted && fullSeen;
+        reports.record(taskId, status, live); // when not live: re-sent after the next session's full set
+        if (live) {
             scheduleFlush();
         }
     }
 
     private void scheduleFlush() {
-        if (flushTimer == null && !outbox.isEmpty()) {
+        if (flushTimer == null && reports.hasQueued()) {
             flushTimer = loop.schedule(config.reportBatchDelay(), this::flush);
         }
     }
@@ -447,15 +422,9 @@ public final class SessionClient implements StatusSink, AutoCloseable {
         if (stream == null || !accepted || !fullSeen) {
             return; // re-sent from unacked after the next session's full set
         }
-        for (int from = 0; from < outbox.size(); from += MAX_UPDATES_PER_REPORT) {
-            List<TaskStatusUpdate> batch = outbox.subList(from, Math.min(outbox.size(), from + MAX_UPDATES_PER_REPORT));
-            send(AgentMessage.newBuilder().setStatus(TaskStatusReport.newBuilder().addAllUpdates(batch)).build());
+        for (TaskStatusReport report : reports.drain()) {
+            send(AgentMessage.newBuilder().setStatus(report).build());
         }
-        outbox.clear();
-    }
-
-    private static TaskStatusUpdate update(String id, TaskStatus s) {
-        return TaskStatusUpdate.newBuilder().setTaskId(id).setStatus(s).build();
     }
 
     private void send(AgentMessage m) {
@@ -508,7 +477,7 @@ public final class SessionClient implements StatusSink, AutoCloseable {
     public CompletableFuture<Snapshot> snapshot() {
         CompletableFuture<Snapshot> f = new CompletableFuture<>();
         loop.execute(() -> f.complete(new Snapshot(nodeId, target, sessionId, accepted, appliedSeq, sessionsOpened,
-                Set.copyOf(managers), Set.copyOf(unacked.keySet()))));
+                Set.copyOf(managers), reports.unacknowledgedIds())));
         return f;
     }
 
