@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.agent.runtime.ContainerRuntimeException.Reason;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -57,9 +58,11 @@ class ContainerRuntimeTest {
     ContainerConfig c = f.config("detached", s -> s.addCommand("sh").addArgs("-c").addArgs("echo up; sleep 1; exit 4"));
     f.runtime.create(c);
     assertThat(f.runtime.startDetached("detached").state()).isEqualTo(ContainerInfo.State.RUNNING);
+    // the runtime's one launcher server is a child of the JVM; nothing per container is
+    Path dir = f.settings.containersDir().resolve("detached");
     assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive)
-        .filter(h -> h.info().commandLine().orElse("").contains(f.tmp.toString())).toList())
-        .as("launcher processes left as children of the JVM").isEmpty();
+        .filter(h -> h.info().commandLine().orElse("").contains(dir.toString())).toList())
+        .as("launcher processes of the container left as children of the JVM").isEmpty();
     ExitStatus exit = f.runtime.awaitExit("detached", Duration.ofSeconds(30)).orElseThrow();
     assertThat(exit.exitCode()).isEqualTo(4);
     assertThat(f.stdout("detached")).isEqualTo("up");
