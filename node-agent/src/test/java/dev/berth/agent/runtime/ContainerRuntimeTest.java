@@ -99,6 +99,18 @@ class ContainerRuntimeTest {
   }
 
   @Test
+  void numericUsersTakeTheirGroupFromPasswdUnlessOneIsGiven() {
+    // listed uid: primary group from /etc/passwd; no supplementary groups (they are found by name);
+    // "uid:gid": exactly those; an unlisted uid: gid 0
+    for (String[] c : new String[][] {{"n1", "1000", "uid=1000(app) gid=1000(app) groups=1000(app)"},
+        {"n2", "1000:2000", "uid=1000(app) gid=2000(extra) groups=2000(extra)"}, {"n3", "4242", "uid=4242 gid=0(root) groups=0(root)"}}) {
+      f.start(f.config(c[0], s -> s.addCommand("id").setUser(c[1])));
+      assertThat(f.runtime.awaitExit(c[0], Duration.ofSeconds(30)).orElseThrow().exitCode()).isZero();
+      assertThat(f.stdout(c[0])).as("user " + c[1]).isEqualTo(c[2]);
+    }
+  }
+
+  @Test
   void workingDirThroughProcFdIsRefused() {
     f.runtime.create(f.config("cve", s -> s.addCommand("/bin/true").setDir("/proc/self/fd/3")));
     assertThatThrownBy(() -> f.runtime.start("cve"))
