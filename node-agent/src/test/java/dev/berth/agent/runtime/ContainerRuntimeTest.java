@@ -99,6 +99,20 @@ class ContainerRuntimeTest {
   }
 
   @Test
+  void aKilledLauncherServerIsReplacedAndItsContainersKeepRunning() {
+    f.start(f.config("before", s -> s.addCommand("sleep").addArgs("600")));
+    Path socket = f.settings.containersDir().resolve(".launcher.sock");
+    ProcessHandle server = ProcessHandle.current().children()
+        .filter(h -> h.info().commandLine().orElse("").endsWith("serve " + socket)).findFirst().orElseThrow();
+    server.destroyForcibly();
+    server.onExit().join();
+    assertThat(f.runtime.inspect("before").state()).isEqualTo(ContainerInfo.State.RUNNING);
+    f.start(f.config("after", s -> s.addCommand("true")));
+    assertThat(f.runtime.awaitExit("after", Duration.ofSeconds(30)).orElseThrow().exitCode()).isZero();
+    assertThat(f.runtime.stop("before", "SIGKILL", Duration.ZERO).signal()).isEqualTo(9);
+  }
+
+  @Test
   void numericUsersTakeTheirGroupFromPasswdUnlessOneIsGiven() {
     // listed uid: primary group from /etc/passwd; no supplementary groups (they are found by name);
     // "uid:gid": exactly those; an unlisted uid: gid 0
