@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -269,11 +270,44 @@ static int read_request(int conn, char *dir, size_t dirlen, int *wait) {
   return 0;
 }
 
+/* Forks the spare: a monitor-to-be that accepts the next connection itself, so the fork happens
+ * before a request arrives, not while the agent waits. When it has accepted, it closes its end of
+ * the TAKEN pipe and the server forks the next spare. Returns the read end of TAKEN, or -1. */
+static int fork_spare(int ls) {
+  int taken[2];
+  if (pipe2(taken, O_CLOEXEC) < 0) return -1;
+  pid_t server = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(taken[0]);
+    /* until it has a request, a spare dies with the server (a killed server leaves no orphan
+     * waiting on its socket); a monitor must outlive it, so that ends right after accept */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != server) _exit(1);
+    int conn;
+    while ((conn = accept4(ls, NULL, NULL, SOCK_CLOEXEC)) < 0 && (errno == EINTR || errno == ECONNABORTED)) {}
+    if (conn < 0) _exit(1); /* the server shut the socket down: it is exiting */
+    prctl(PR_SET_PDEATHSIG, 0);
+    close(taken[1]);
+    close(ls);
+    char dir[4096];
+    int wait;
+    if (read_request(conn, dir, sizeof dir, &wait) < 0) {
+      dprintf(conn, "fail malformed request (want: run /STATE/DIR [wait])\n");
+      _exit(1);
+    }
+    become_monitor(dir, conn, wait);
+  }
+  close(taken[1]);
+  if (pid < 0) { close(taken[0]); return -1; }
+  return taken[0];
+}
+
 /* `serve SOCKET`: the agent's resident spawner. It runs from the sealed memfd copy (made once, at
- * its own start) and forks one monitor per request, so a start costs the agent no process spawn,
- * exec or memfd copy. Monitors are detached (setsid, own stdio) and outlive the server; the kernel
- * reaps them (SIGCHLD ignored), so the server keeps no per-container state. It exits when its
- * stdin reaches EOF, i.e. when the agent that started it is gone. */
+ * its own start); each request is taken by a pre-forked spare that becomes the container's monitor,
+ * so a start costs the agent no process spawn, exec, memfd copy or even a fork on its path.
+ * Monitors are detached (setsid, own stdio) and outlive the server; the kernel reaps them (SIGCHLD
+ * ignored), so the server keeps no per-container state. It exits when its stdin reaches EOF, i.e.
+ * when the agent that started it is gone. */
 int cmd_serve(const char *path) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(path) >= sizeof addr.sun_path) die("socket path %s is longer than %zu bytes", path, sizeof addr.sun_path - 1);
@@ -288,27 +322,24 @@ int cmd_serve(const char *path) {
   umask(old);
   if (listen(ls, 128) < 0) die("listen: %m");
   if (write(1, "ready\n", 6) != 6) die("writing ready: %m");
+  int taken = -1;
   for (;;) {
-    struct pollfd p[2] = {{0, POLLIN, 0}, {ls, POLLIN, 0}};
-    if (poll(p, 2, -1) < 0) { if (errno == EINTR) continue; die("poll: %m"); }
+    if (taken < 0) taken = fork_spare(ls); /* on failure, retried after the poll's timeout */
+    struct pollfd p[2] = {{0, POLLIN, 0}, {taken, POLLIN, 0}};
+    if (poll(p, 2, taken < 0 ? 100 : -1) < 0) { if (errno == EINTR) continue; die("poll: %m"); }
     if (p[0].revents) {
       char b[64];
       ssize_t r = read(0, b, sizeof b);
-      if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) { unlink(path); return 0; }
+      if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) break;
     }
-    if (!(p[1].revents & POLLIN)) continue;
-    int conn = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
-    if (conn < 0) continue;
-    char dir[4096];
-    int wait;
-    if (read_request(conn, dir, sizeof dir, &wait) < 0) {
-      dprintf(conn, "fail malformed request (want: run /STATE/DIR [wait])\n");
-      close(conn);
-      continue;
-    }
-    pid_t m = fork();
-    if (m == 0) { close(ls); become_monitor(dir, conn, wait); }
-    if (m < 0) dprintf(conn, "fail fork: %s\n", strerror(errno));
-    close(conn);
+    if (taken >= 0 && p[1].revents) { close(taken); taken = -1; } /* taken (or died): fork the next */
   }
+  /* a spare still waiting in accept gets EINVAL and exits; one that accepted is a monitor by now */
+  unlink(path);
+  shutdown(ls, SHUT_RDWR);
+  if (taken >= 0) {
+    struct pollfd p = {taken, POLLIN, 0};
+    poll(&p, 1, 2000);
+  }
+  return 0;
 }
