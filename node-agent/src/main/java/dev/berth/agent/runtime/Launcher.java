@@ -23,9 +23,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The JVM's side of the native launcher. Starts go to one resident {@code berth-launcher serve}
- * process, spawned on first use (and again if it died): it forks each container's monitor itself,
- * so a start costs no process spawn from the JVM, no exec and no copy of the launcher into a
- * sealed memfd (the server made that copy once). Monitors are detached from the server and
+ * process, spawned on first use (and again if it died): each start is taken by a spare it forked
+ * in advance, which becomes the container's monitor, so a start costs no process spawn from the
+ * JVM, no exec, no fork on its path and no copy of the launcher into a sealed memfd (the server
+ * made that copy once). Monitors are detached from the server and
  * outlive it and the JVM; the server exits when the JVM does (EOF on its stdin). Stop, kill and
  * exec, which are rare, run the launcher as a one-shot process.
  *
