@@ -1,6 +1,7 @@
 /* berth-launcher: the native half of Berth's container runtime.
  * The JVM never forks into namespaces itself; it runs this small program, which
- *   run DIR [--wait]       starts a detached monitor that creates the container
+ *   serve SOCKET           resident spawner: per request "run DIR [wait]" on SOCKET it forks a
+ *                          detached monitor that creates the container
  *   exec DIR [opts] -- CMD  runs CMD inside a running container (setns + cgroup)
  *   stop DIR SIG GRACE_MS   sends SIG, then SIGKILL after the grace period
  *   kill DIR SIG            sends SIG to the container's init
@@ -47,7 +48,7 @@ int exec_in_env(char *const argv[], char *const envp[], char *err, size_t errlen
 int container_init(struct config *c, int errfd, int statusfd, int syncfd) __attribute__((noreturn));
 
 /* monitor.c */
-int cmd_run(const char *dir, int wait);
+int cmd_serve(const char *socket_path);
 /* control.c */
 int cmd_exec(const char *dir, int argc, char **argv);
 int cmd_stop(const char *dir, int sig, long grace_ms);

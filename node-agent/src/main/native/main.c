@@ -37,16 +37,16 @@ static void exec_from_sealed_copy(char **argv) {
 }
 
 static void usage(void) {
-  die("usage: berth-launcher run DIR [--wait] | exec DIR [--cwd D] [--user U] [--env K=V]... -- CMD... |"
+  die("usage: berth-launcher serve SOCKET | exec DIR [--cwd D] [--user U] [--env K=V]... -- CMD... |"
       " stop DIR SIGNAL GRACE_MS | kill DIR SIGNAL");
 }
 
 int main(int argc, char **argv) {
   if (argc < 3) usage();
   const char *cmd = argv[1], *dir = argv[2];
-  if (!strcmp(cmd, "run")) {
-    exec_from_sealed_copy(argv);
-    return cmd_run(dir, argc > 3 && !strcmp(argv[3], "--wait"));
+  if (!strcmp(cmd, "serve") && argc == 3) {
+    exec_from_sealed_copy(argv); /* once per server: every monitor and init it forks runs this copy */
+    return cmd_serve(dir);
   }
   if (!strcmp(cmd, "exec")) {
     exec_from_sealed_copy(argv);

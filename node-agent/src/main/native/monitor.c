@@ -1,5 +1,5 @@
-/* `run`: the launcher forks a monitor (conmon-style) and returns once the container runs. The
- * monitor calls setsid and is re-parented when the launcher exits, so it outlives the JVM. It
+/* The monitor (conmon-style), forked by `serve` once per container. It calls setsid and is
+ * re-parented when the server exits, so it outlives the server and the JVM. It
  * holds the container's stdout/stderr, writes timestamped, size-capped, rotated logs in the CRI
  * format, and records the exit (code, signal, OOM kill from the cgroup's counter) atomically. */
 #include "launcher.h"
@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -155,6 +158,13 @@ static void monitor(const char *dir, struct config *c, int ready, int wait) {
   char *stack = malloc(stack_size);
   pid_t init = clone(child_main, stack + stack_size, flags, &a);
   if (init < 0) die("clone: %m");
+  /* Held until the exit is recorded: otherwise init's exit tears down the container's mounts
+   * (overlay, proc, sysfs, ...: an RCU grace period plus superblock shutdowns, several ms) before
+   * we are told it exited. With this reference the teardown runs when the monitor closes it, after
+   * the exit record, when every container process is already dead. */
+  char nspath[64];
+  snprintf(nspath, sizeof nspath, "/proc/%d/ns/mnt", (int)init);
+  int mntns = open(nspath, O_RDONLY | O_CLOEXEC);
   close(out[1]); close(errs[1]); close(errp[1]); close(status[1]); close(sync[0]); close(null);
   if (c->userns) {
     write_map(init, "uid_map", c->uid_map);
@@ -209,50 +219,127 @@ static void monitor(const char *dir, struct config *c, int ready, int wait) {
   int status_ok = read(status[0], &main_status, sizeof main_status) == sizeof main_status;
   record_exit(dir, status_ok ? main_status : init_status, oom_before, c, NULL);
   close(ready);
+  if (mntns >= 0) close(mntns);
   _exit(0);
 }
 
-int cmd_run(const char *dir, int wait) {
+/* The forked child of `serve`: detaches from the server (and so from the agent) and becomes the
+ * container's monitor. REPLY is the agent's connection: it gets "ok INIT MONITOR", "err MESSAGE"
+ * (the container's process could not start) or "fail MESSAGE" (a host-side error), and with WAIT
+ * it stays open until the exit is recorded, so the agent learns of the exit by EOF. */
+static void become_monitor(const char *dir, int reply, int wait) {
   struct config c;
   char err[1024];
-  if (load_config(dir, &c, err, sizeof err) < 0) die("%s", err);
-  int ready[2];
-  if (pipe2(ready, O_CLOEXEC) < 0) die("pipe: %m");
-  pid_t m = fork();
-  if (m < 0) die("fork: %m");
-  if (m == 0) {
-    close(ready[0]);
-    setsid();
-    signal(SIGPIPE, SIG_IGN);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/monitor.err", dir);
-    int log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    /* nothing of the caller's (the JVM's pipes) may stay open in a process that outlives it */
-    if (null < 0 || log < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(log, 2) < 0) _exit(1);
-    if (dup2(ready[1], 3) < 0) _exit(1); /* ready[1] < log, so this clobbers nothing still needed */
-    closefrom(4);
-    monitor(dir, &c, 3, wait);
-  }
-  close(ready[1]);
-  char line[1200];
+  signal(SIGCHLD, SIG_DFL); /* the server lets the kernel reap; the monitor waits for init itself */
+  signal(SIGPIPE, SIG_IGN);  /* the agent may be gone when the exit is recorded */
+  if (load_config(dir, &c, err, sizeof err) < 0) { dprintf(reply, "fail %s\n", err); _exit(1); }
+  setsid();
+  char path[4200];
+  snprintf(path, sizeof path, "%s/monitor.err", dir);
+  int log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0 || log < 0) { dprintf(reply, "fail opening %s: %s\n", path, strerror(errno)); _exit(1); }
+  /* nothing of the server's (the agent's pipes, the listening socket) may stay open in a process
+   * that outlives both: stdio becomes /dev/null and monitor.err, the reply socket fd 3 */
+  int r = fcntl(reply, F_DUPFD_CLOEXEC, 10);
+  if (r < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(log, 2) < 0 || dup2(r, 3) < 0) _exit(1);
+  closefrom(4);
+  monitor(dir, &c, 3, wait);
+}
+
+/* Reads one request line "run DIR [wait]" from a fresh connection; returns 0 if well-formed. */
+static int read_request(int conn, char *dir, size_t dirlen, int *wait) {
+  char line[4200];
   size_t n = 0;
-  ssize_t r;
-  while (n < sizeof line - 1 && (r = read(ready[0], line + n, 1)) != 0) {
-    if (r < 0) { if (errno == EINTR) continue; break; }
-    if (line[n++] == '\n') break;
+  while (n < sizeof line - 1) {
+    ssize_t r = read(conn, line + n, sizeof line - 1 - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    n += (size_t)r;
+    if (line[n - 1] == '\n') break;
   }
   line[n] = 0;
-  waitpid(m, NULL, WNOHANG);
-  if (!strncmp(line, "ok ", 3)) {
-    fputs(line + 3, stdout);
-    fflush(stdout);
-    if (wait) { /* return when the monitor has recorded the exit, or when our caller is gone */
-      struct pollfd p[2] = {{ready[0], POLLIN, 0}, {1, 0, 0}};
-      while (poll(p, 2, -1) < 0 && errno == EINTR) {}
+  char *nl = strchr(line, '\n');
+  if (!nl || strncmp(line, "run ", 4)) return -1;
+  *nl = 0;
+  char *arg = line + 4, *sp = strrchr(arg, ' ');
+  *wait = sp && !strcmp(sp, " wait");
+  if (*wait) *sp = 0;
+  if (arg[0] != '/' || strlen(arg) >= dirlen) return -1;
+  strcpy(dir, arg);
+  return 0;
+}
+
+/* Forks the spare: a monitor-to-be that accepts the next connection itself, so the fork happens
+ * before a request arrives, not while the agent waits. When it has accepted, it closes its end of
+ * the TAKEN pipe and the server forks the next spare. Returns the read end of TAKEN, or -1. */
+static int fork_spare(int ls) {
+  int taken[2];
+  if (pipe2(taken, O_CLOEXEC) < 0) return -1;
+  pid_t server = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(taken[0]);
+    /* until it has a request, a spare dies with the server (a killed server leaves no orphan
+     * waiting on its socket); a monitor must outlive it, so that ends right after accept */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != server) _exit(1);
+    int conn;
+    while ((conn = accept4(ls, NULL, NULL, SOCK_CLOEXEC)) < 0 && (errno == EINTR || errno == ECONNABORTED)) {}
+    if (conn < 0) _exit(1); /* the server shut the socket down: it is exiting */
+    prctl(PR_SET_PDEATHSIG, 0);
+    close(taken[1]);
+    close(ls);
+    char dir[4096];
+    int wait;
+    if (read_request(conn, dir, sizeof dir, &wait) < 0) {
+      dprintf(conn, "fail malformed request (want: run /STATE/DIR [wait])\n");
+      _exit(1);
     }
-    return 0;
+    become_monitor(dir, conn, wait);
   }
-  if (!strncmp(line, "err ", 4)) { fprintf(stderr, "%s", line + 4); return 2; }
-  die("monitor exited before the container started (see %s/monitor.err)", dir);
+  close(taken[1]);
+  if (pid < 0) { close(taken[0]); return -1; }
+  return taken[0];
+}
+
+/* `serve SOCKET`: the agent's resident spawner. It runs from the sealed memfd copy (made once, at
+ * its own start); each request is taken by a pre-forked spare that becomes the container's monitor,
+ * so a start costs the agent no process spawn, exec, memfd copy or even a fork on its path.
+ * Monitors are detached (setsid, own stdio) and outlive the server; the kernel reaps them (SIGCHLD
+ * ignored), so the server keeps no per-container state. It exits when its stdin reaches EOF, i.e.
+ * when the agent that started it is gone. */
+int cmd_serve(const char *path) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof addr.sun_path) die("socket path %s is longer than %zu bytes", path, sizeof addr.sun_path - 1);
+  strcpy(addr.sun_path, path);
+  signal(SIGCHLD, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (ls < 0) die("socket: %m");
+  unlink(path);
+  mode_t old = umask(077); /* only root may ask for containers */
+  if (bind(ls, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind %s: %m", path);
+  umask(old);
+  if (listen(ls, 128) < 0) die("listen: %m");
+  if (write(1, "ready\n", 6) != 6) die("writing ready: %m");
+  int taken = -1;
+  for (;;) {
+    if (taken < 0) taken = fork_spare(ls); /* on failure, retried after the poll's timeout */
+    struct pollfd p[2] = {{0, POLLIN, 0}, {taken, POLLIN, 0}};
+    if (poll(p, 2, taken < 0 ? 100 : -1) < 0) { if (errno == EINTR) continue; die("poll: %m"); }
+    if (p[0].revents) {
+      char b[64];
+      ssize_t r = read(0, b, sizeof b);
+      if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) break;
+    }
+    if (taken >= 0 && p[1].revents) { close(taken); taken = -1; } /* taken (or died): fork the next */
+  }
+  /* a spare still waiting in accept gets EINVAL and exits; one that accepted is a monitor by now */
+  unlink(path);
+  shutdown(ls, SHUT_RDWR);
+  if (taken >= 0) {
+    struct pollfd p = {taken, POLLIN, 0};
+    poll(&p, 1, 2000);
+  }
+  return 0;
 }

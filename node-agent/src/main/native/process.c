@@ -51,8 +51,9 @@ static int lookup(const char *file, const char *name, long want_id, long *id, lo
 }
 
 static void supplementary_groups(const char *user, struct user_ids *u) {
+  if (!user) return; /* a numeric uid has no name to be a member by */
   FILE *f = fopen("/etc/group", "re");
-  if (!f || !user) { if (f) fclose(f); return; }
+  if (!f) return;
   char line[4096];
   while (fgets(line, sizeof line, f) && u->ngroups < 64) {
     line[strcspn(line, "\n")] = 0;
@@ -82,8 +83,9 @@ int resolve_user(const char *spec, struct user_ids *u, char *err, size_t errlen)
   if (all_digits(buf)) {
     uid = atol(buf);
     long pw_uid;
-    /* a numeric uid takes its primary group from /etc/passwd when listed there, else gid 0 */
-    lookup("/etc/passwd", NULL, uid, &pw_uid, &gid);
+    /* a numeric uid takes its primary group from /etc/passwd when listed there, else gid 0;
+     * with a group given as well ("uid:gid"), nothing is looked up at all */
+    if (!grp) lookup("/etc/passwd", NULL, uid, &pw_uid, &gid);
   } else {
     int r = lookup("/etc/passwd", buf, 0, &uid, &gid);
     if (r <= 0) { snprintf(err, errlen, "unable to find user %s: no matching entries in /etc/passwd", buf); return -1; }

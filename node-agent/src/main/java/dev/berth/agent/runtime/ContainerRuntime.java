@@ -15,8 +15,7 @@ import dev.berth.agent.cgroup.CgroupUsage;
 import dev.berth.agent.cgroup.ContainerCgroup;
 import dev.berth.agent.runtime.ContainerDir.PidRecord;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -27,9 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -42,7 +39,7 @@ import java.util.stream.Stream;
  * whose {@link ContainerRuntimeException#reason() reason} tells the kind and whose message names
  * the container and the cause.
  */
-public final class ContainerRuntime {
+public final class ContainerRuntime implements AutoCloseable {
   private static final Map.Entry<String, String> kv(String k, Object v) {
     return Map.entry(k, String.valueOf(v));
   }
@@ -52,19 +49,25 @@ public final class ContainerRuntime {
   private final RuntimeSettings settings;
   private final CgroupManager cgroups;
   private final Clock clock;
-  /** Launchers started with --wait by this instance: they exit when the container has exited. */
-  private final Map<String, Process> waiters = new ConcurrentHashMap<>();
+  private final Launcher launcher;
+  /** Exit notices of containers started (not detached) by this instance: EOF once the exit is recorded. */
+  private final Map<String, SocketChannel> waiters = new ConcurrentHashMap<>();
   private final Map<String, Sample> lastUsage = new ConcurrentHashMap<>();
 
   public ContainerRuntime(RuntimeSettings settings, CgroupManager cgroups, Clock clock) {
     this.settings = settings;
     this.cgroups = cgroups;
     this.clock = clock;
+    this.launcher = new Launcher(settings.launcher(), launcherSocket());
     try {
       Files.createDirectories(settings.containersDir());
     } catch (IOException e) {
       throw new ContainerRuntimeException(HOST_ERROR, "creating " + settings.containersDir() + ": " + e.getMessage(), e);
     }
+  }
+
+  private Path launcherSocket() {
+    return settings.containersDir().resolve(".launcher.sock"); // not a container: ids start with a letter or digit
   }
 
   public String nodeId() {
@@ -195,9 +198,9 @@ public final class ContainerRuntime {
   }
 
   /**
-   * {@link #start} without keeping a waiting launcher process per container: {@link #awaitExit}
+   * {@link #start} without keeping the start's connection as an exit notice: {@link #awaitExit}
    * then polls the monitor's exit record. For callers that watch many containers themselves (the
-   * agent's executor), this saves a process, a pipe pair and a JVM reaper thread per container.
+   * agent's executor), this saves an open socket per container.
    */
   public ContainerInfo startDetached(String id) {
     return start(id, false);
@@ -208,56 +211,22 @@ public final class ContainerRuntime {
     if (d.pidRecord("monitor").isPresent()) {
       throw new ContainerRuntimeException(STILL_RUNNING, "container " + id + " was already started");
     }
-    Process p;
-    try {
-      List<String> cmd = new ArrayList<>(List.of(settings.launcher().toString(), "run", d.dir.toString()));
-      if (keepWaiter) {
-        cmd.add("--wait");
-      }
-      p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-    } catch (IOException e) {
-      throw new ContainerRuntimeException(HOST_ERROR, "running launcher " + settings.launcher() + ": " + e.getMessage(), e);
-    }
-    try {
-      String ok = readLine(p.getInputStream());
-      if (ok.isEmpty()) {
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        int code = p.waitFor();
-        throw new ContainerRuntimeException(code == 2 ? START_FAILED : HOST_ERROR,
-            "container " + id + " failed to start: " + err);
-      }
-      if (keepWaiter) {
-        waiters.put(id, p);
-        p.onExit().thenRun(() -> waiters.remove(id, p));
-      } else {
-        p.waitFor(); // it exits right after reporting the start
-      }
-    } catch (IOException e) {
-      p.destroyForcibly();
-      throw new ContainerRuntimeException(HOST_ERROR, "reading launcher output for " + id + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ContainerRuntimeException(HOST_ERROR, "interrupted while starting " + id, e);
+    Launcher.Started s = launcher.start(d.dir, keepWaiter);
+    if (s.exitNotice() != null) {
+      Launcher.closeQuietly(waiters.put(id, s.exitNotice()));
     }
     return inspect(id);
-  }
-
-  private static String readLine(InputStream in) throws IOException {
-    StringBuilder sb = new StringBuilder();
-    for (int b; (b = in.read()) >= 0 && b != '\n'; ) {
-      sb.append((char) b);
-    }
-    return sb.toString();
   }
 
   /** Waits up to {@code timeout} for the container to exit; returns its exit status if it did. */
   public Optional<ExitStatus> awaitExit(String id, Duration timeout) {
     ContainerDir d = existing(id);
     long deadline = System.nanoTime() + timeout.toNanos();
-    Process waiter = waiters.get(id);
+    SocketChannel waiter = waiters.get(id);
     try {
-      if (waiter != null) {
-        waiter.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      if (waiter != null && Launcher.awaitExitNotice(waiter, timeout)) {
+        waiters.remove(id, waiter);
+        Launcher.closeQuietly(waiter);
       }
       // adopted containers have no waiter: poll the monitor's exit record
       for (Optional<ExitStatus> e = d.exit(); ; e = d.exit()) {
@@ -269,6 +238,8 @@ public final class ContainerRuntime {
         }
         Thread.sleep(20);
       }
+    } catch (IOException e) {
+      throw new ContainerRuntimeException(HOST_ERROR, "waiting for " + id + " to exit: " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return d.exit();
@@ -293,7 +264,7 @@ public final class ContainerRuntime {
       throw new ContainerRuntimeException(NOT_RUNNING, "container " + id + " was never started");
     }
     if (d.exit().isEmpty()) {
-      launcher(d, "stop", signal, Long.toString(grace.toMillis()));
+      launcher.command(d.dir, "stop", signal, Long.toString(grace.toMillis()));
     }
     return d.exit().orElseThrow(() -> new ContainerRuntimeException(HOST_ERROR, "container " + id + " stopped without an exit record"));
   }
@@ -304,26 +275,7 @@ public final class ContainerRuntime {
     if (state(d) != ContainerInfo.State.RUNNING) {
       throw new ContainerRuntimeException(NOT_RUNNING, "container " + id + " is not running");
     }
-    launcher(d, "kill", signal);
-  }
-
-  private String launcher(ContainerDir d, String... args) {
-    List<String> cmd = new ArrayList<>(List.of(settings.launcher().toString(), args[0], d.dir.toString()));
-    cmd.addAll(List.of(args).subList(1, args.length));
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-      if (p.waitFor() != 0) {
-        throw new ContainerRuntimeException(out.contains("is not running") ? NOT_RUNNING : HOST_ERROR,
-            "launcher " + args[0] + " for " + d.dir.getFileName() + ": " + out);
-      }
-      return out;
-    } catch (IOException e) {
-      throw new ContainerRuntimeException(HOST_ERROR, "running launcher " + args[0] + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ContainerRuntimeException(HOST_ERROR, "interrupted during launcher " + args[0], e);
-    }
+    launcher.command(d.dir, "kill", signal);
   }
 
   /**
@@ -338,43 +290,12 @@ public final class ContainerRuntime {
     if (state(d) != ContainerInfo.State.RUNNING) {
       throw new ContainerRuntimeException(NOT_RUNNING, "exec in " + id + ": container is not running");
     }
-    List<String> cmd = new ArrayList<>(List.of(settings.launcher().toString(), "exec", d.dir.toString(), "--"));
-    cmd.addAll(command);
-    try {
-      return new ProcessBuilder(cmd).start();
-    } catch (IOException e) {
-      throw new ContainerRuntimeException(HOST_ERROR, "running launcher exec: " + e.getMessage(), e);
-    }
+    return launcher.exec(d.dir, command);
   }
 
   /** {@link #execProcess} with no input, output captured; the process is killed after {@code timeout}. */
   public ExecResult exec(String id, List<String> command, Duration timeout) {
-    Process p = execProcess(id, command);
-    try {
-      p.getOutputStream().close();
-      CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
-      byte[] out = readAll(p.getInputStream());
-      if (!p.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-        p.destroyForcibly();
-        throw new ContainerRuntimeException(HOST_ERROR, "exec in " + id + " timed out after " + timeout);
-      }
-      return new ExecResult(p.exitValue(), new String(out, StandardCharsets.UTF_8),
-          new String(err.join(), StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new ContainerRuntimeException(HOST_ERROR, "exec in " + id + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      p.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new ContainerRuntimeException(HOST_ERROR, "interrupted during exec in " + id, e);
-    }
-  }
-
-  private static byte[] readAll(InputStream in) {
-    try {
-      return in.readAllBytes();
-    } catch (IOException e) {
-      return new byte[0];
-    }
+    return Launcher.collect(execProcess(id, command), "exec in " + id, timeout);
   }
 
   public ContainerInfo inspect(String id) {
@@ -454,16 +375,30 @@ public final class ContainerRuntime {
     if (Files.isDirectory(d.dir) && state(d) == ContainerInfo.State.RUNNING) {
       throw new ContainerRuntimeException(STILL_RUNNING, "container " + id + " is running; stop it before removing");
     }
-    Process w = waiters.remove(id);
-    if (w != null) {
-      w.destroy();
-    }
+    Launcher.closeQuietly(waiters.remove(id));
     lastUsage.remove(id);
     try {
+      awaitMonitorGone(d);
       cgroups.find(id).ifPresent(ContainerCgroup::remove);
       d.delete();
     } catch (IOException | CgroupException e) {
       throw new ContainerRuntimeException(HOST_ERROR, "removing container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A monitor outlives its container's exit record by the teardown of the container's mounts (it
+   * holds the mount namespace until the exit is recorded, see monitor.c), typically a few ms. The
+   * state dir holds what those mounts use, so it is deleted only after the monitor is gone.
+   */
+  private static void awaitMonitorGone(ContainerDir d) {
+    Optional<PidRecord> monitor = Files.isDirectory(d.dir) ? d.pidRecord("monitor") : Optional.empty();
+    try {
+      for (int i = 0; i < 10_000 && monitor.isPresent() && monitor.get().alive(); i++) {
+        Thread.sleep(1);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -496,11 +431,23 @@ public final class ContainerRuntime {
   public void destroyAll() {
     removeAllExcept(Set.of());
     cgroups.removeNodeParent();
+    close();
     try {
+      Files.deleteIfExists(launcherSocket());
       Files.deleteIfExists(settings.containersDir());
     } catch (IOException e) {
       throw new ContainerRuntimeException(HOST_ERROR, "removing " + settings.containersDir() + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Stops this runtime's launcher server and drops its exit notices. Containers keep running (their
+   * monitors are independent); a later start spawns a new server.
+   */
+  @Override
+  public void close() {
+    waiters.keySet().forEach(id -> Launcher.closeQuietly(waiters.remove(id)));
+    launcher.close();
   }
 
   /** Current memory and the CPU used since the previous call (first call: since the start), in nano-CPUs. */

@@ -360,13 +360,17 @@ public final class NativeExecutor implements TaskExecutor, AutoCloseable {
         }
     }
 
-    /** Stops the exit watcher; containers keep running. */
+    /** Stops the exit watcher and the runtime's launcher server; containers keep running. */
     @Override
     public void close() {
         if (imageGc != null) {
             imageGc.close();
         }
         poller.shutdownNow();
+        ContainerRuntime rt = runtime;
+        if (rt != null) {
+            rt.close();
+        }
     }
 
     private Optional<ContainerInfo> find(String id) {

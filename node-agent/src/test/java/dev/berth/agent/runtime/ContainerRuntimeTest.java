@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.agent.runtime.ContainerRuntimeException.Reason;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -57,9 +58,11 @@ class ContainerRuntimeTest {
     ContainerConfig c = f.config("detached", s -> s.addCommand("sh").addArgs("-c").addArgs("echo up; sleep 1; exit 4"));
     f.runtime.create(c);
     assertThat(f.runtime.startDetached("detached").state()).isEqualTo(ContainerInfo.State.RUNNING);
+    // the runtime's one launcher server is a child of the JVM; nothing per container is
+    Path dir = f.settings.containersDir().resolve("detached");
     assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive)
-        .filter(h -> h.info().commandLine().orElse("").contains(f.tmp.toString())).toList())
-        .as("launcher processes left as children of the JVM").isEmpty();
+        .filter(h -> h.info().commandLine().orElse("").contains(dir.toString())).toList())
+        .as("launcher processes of the container left as children of the JVM").isEmpty();
     ExitStatus exit = f.runtime.awaitExit("detached", Duration.ofSeconds(30)).orElseThrow();
     assertThat(exit.exitCode()).isEqualTo(4);
     assertThat(f.stdout("detached")).isEqualTo("up");
@@ -93,6 +96,32 @@ class ContainerRuntimeTest {
     assertThat(f.runtime.awaitExit("usr", Duration.ofSeconds(30)).orElseThrow().exitCode()).isZero();
     assertThat(f.stdout("usr")).contains("uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)")
         .contains("/work/dir").contains("hello").contains("CapEff:\t0000000000000000").contains("web-1");
+  }
+
+  @Test
+  void aKilledLauncherServerIsReplacedAndItsContainersKeepRunning() {
+    f.start(f.config("before", s -> s.addCommand("sleep").addArgs("600")));
+    Path socket = f.settings.containersDir().resolve(".launcher.sock");
+    ProcessHandle server = ProcessHandle.current().children()
+        .filter(h -> h.info().commandLine().orElse("").endsWith("serve " + socket)).findFirst().orElseThrow();
+    server.destroyForcibly();
+    server.onExit().join();
+    assertThat(f.runtime.inspect("before").state()).isEqualTo(ContainerInfo.State.RUNNING);
+    f.start(f.config("after", s -> s.addCommand("true")));
+    assertThat(f.runtime.awaitExit("after", Duration.ofSeconds(30)).orElseThrow().exitCode()).isZero();
+    assertThat(f.runtime.stop("before", "SIGKILL", Duration.ZERO).signal()).isEqualTo(9);
+  }
+
+  @Test
+  void numericUsersTakeTheirGroupFromPasswdUnlessOneIsGiven() {
+    // listed uid: primary group from /etc/passwd; no supplementary groups (they are found by name);
+    // "uid:gid": exactly those; an unlisted uid: gid 0
+    for (String[] c : new String[][] {{"n1", "1000", "uid=1000(app) gid=1000(app) groups=1000(app)"},
+        {"n2", "1000:2000", "uid=1000(app) gid=2000(extra) groups=2000(extra)"}, {"n3", "4242", "uid=4242 gid=0(root) groups=0(root)"}}) {
+      f.start(f.config(c[0], s -> s.addCommand("id").setUser(c[1])));
+      assertThat(f.runtime.awaitExit(c[0], Duration.ofSeconds(30)).orElseThrow().exitCode()).isZero();
+      assertThat(f.stdout(c[0])).as("user " + c[1]).isEqualTo(c[2]);
+    }
   }
 
   @Test

@@ -77,7 +77,7 @@ class ExecAndLogFollowTest {
     f.start(f.config("victim", s -> s.addCommand("sleep").addArgs("600")));
     Process p = f.runtime.execProcess("victim", List.of("sh", "-c", "trap '' TERM; echo started; exec sleep 4343"));
     assertThat(new String(p.getInputStream().readNBytes(8), StandardCharsets.UTF_8)).isEqualTo("started\n");
-    assertThat(commandsInside("victim")).contains("sleep 4343");
+    await().atMost(WAIT).until(() -> commandsInside("victim").contains("sleep 4343")); // sh execs it after the echo
     p.destroy(); // SIGTERM, relayed to the command; it ignores it
     p.waitFor(10, TimeUnit.SECONDS);
     assertThat(commandsInside("victim")).contains("sleep 4343");

@@ -50,15 +50,15 @@ public final class RuntimeStartBenchmark {
     ContainerSpec spec = ContainerSpec.newBuilder().addCommand("/bin/true").build();
     try {
       for (int i = 0; i < 10; i++) { // warm-up: JIT, page cache, launcher extracted
-        cycle(rt, spec, rootfs, "warm" + i, new long[2]);
+        cycle(rt, spec, rootfs, "warm" + i, new long[PHASES.length]);
       }
-      long[] startToExit = new long[runs];
-      long[] removal = new long[runs];
+      long[][] phases = new long[PHASES.length][runs];
       for (int i = 0; i < runs; i++) {
-        long[] t = new long[2];
+        long[] t = new long[PHASES.length];
         cycle(rt, spec, rootfs, "run" + i, t);
-        startToExit[i] = t[0];
-        removal[i] = t[1];
+        for (int k = 0; k < t.length; k++) {
+          phases[k][i] = t[k];
+        }
       }
       long[] floor = new long[runs];
       for (int i = 0; i < runs; i++) {
@@ -75,8 +75,9 @@ public final class RuntimeStartBenchmark {
       System.out.println(peerTable);
       System.out.println("== Berth (ContainerRuntime from a warm JVM; cgroups " + rt.list().size() + " left) ==");
       System.out.printf("%-44s %8s %8s %8s %5s  (ms)%n", "case", "median", "p99", "min", "n");
-      row("berth create+start+exit /bin/true", startToExit);
-      row("berth remove (cgroups, state dir)", removal);
+      for (int k = 0; k < PHASES.length; k++) {
+        row(PHASES[k], phases[k]);
+      }
       row("unshare 5 ns + true, spawned from the JVM", floor);
     } finally {
       rt.destroyAll();
@@ -84,10 +85,15 @@ public final class RuntimeStartBenchmark {
     }
   }
 
+  private static final String[] PHASES = {"berth create+start+exit /bin/true", "  of which create (state dir, cgroups)",
+      "  of which start (until the process exec'd)", "  of which exit (until the exit record)", "berth remove (cgroups, state dir)"};
+
   private static void cycle(ContainerRuntime rt, ContainerSpec spec, Path rootfs, String id, long[] t) {
     long t0 = System.nanoTime();
     rt.create(new ContainerConfig(id, spec, ResourceRequirements.getDefaultInstance(), List.of(rootfs)));
+    long created = System.nanoTime();
     rt.start(id);
+    long started = System.nanoTime();
     ExitStatus e = rt.awaitExit(id, Duration.ofSeconds(60)).orElseThrow();
     long t1 = System.nanoTime();
     if (e.exitCode() != 0) {
@@ -95,7 +101,10 @@ public final class RuntimeStartBenchmark {
     }
     rt.remove(id);
     t[0] = t1 - t0;
-    t[1] = System.nanoTime() - t1;
+    t[1] = created - t0;
+    t[2] = started - created;
+    t[3] = t1 - started;
+    t[4] = System.nanoTime() - t1;
   }
 
   private static void row(String name, long[] nanos) {
