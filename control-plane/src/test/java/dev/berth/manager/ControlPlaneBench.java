@@ -62,6 +62,11 @@ public final class ControlPlaneBench {
   static final String ELECTION_MS = System.getProperty("berth.bench.electionMs", "500");
 
   public static void main(String[] args) throws Exception {
+    // The managers run as `bin/berth manager` starts them (C2, G1, 1 GB), unless
+    // -Dberth.manager.jvm=test asks for the tests' serial-GC, C1-only, 256 MB JVMs.
+    if (System.getProperty("berth.manager.jvm") == null) {
+      System.setProperty("berth.manager.jvm", "production");
+    }
     int tasks = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
     int batch = args.length > 1 ? Integer.parseInt(args[1]) : 500;
     int inflight = args.length > 2 ? Integer.parseInt(args[2]) : 4;
@@ -89,7 +94,7 @@ public final class ControlPlaneBench {
       failover(ms);
     } finally {
       for (ManagerProcess m : ms) {
-        m.close();
+        m.stop();
       }
     }
     System.exit(0);
