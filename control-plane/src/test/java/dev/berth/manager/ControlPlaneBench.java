@@ -212,6 +212,11 @@ public final class ControlPlaneBench {
           throw new IllegalStateException(pr.toString());
         }
       }
+      int rate = Integer.getInteger("berth.bench.statusRate", 0);
+      if (rate > 0) { // open loop through the dispatcher's batcher instead of the fixed entries below
+        StatusLoad.run(c, tasks, nodes, ts, rate);
+        return;
+      }
       TaskState[] states = {TaskState.ACCEPTED, TaskState.PREPARING, TaskState.STARTING, TaskState.RUNNING};
       // One entry per node and state: a node's reports batched, as the dispatcher does per session.
       int entries = states.length * nodes;

@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A manager running as a separate JVM (the test classpath; serial GC and a small heap, or the
- * launcher's manager flags for the benchmark), for multi-process tests and the benchmark. Output goes to {@code <stateDir>.log}.
+ * launcher's manager flags for the benchmark), for multi-process tests and the benchmark.
+ * Output goes to {@code <stateDir>.log}.
  */
 public final class ManagerProcess implements AutoCloseable {
   final Path stateDir;
