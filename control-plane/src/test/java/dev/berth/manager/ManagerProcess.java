@@ -45,9 +45,17 @@ public final class ManagerProcess implements AutoCloseable {
   static final List<String> PRODUCTION_JVM = List.of("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Xms256m",
       "-Xmx1g");
 
-  /** {@code -Dberth.manager.jvm=production} selects the launcher's manager flags. */
+  /**
+   * {@code -Dberth.manager.jvm=production} selects the launcher's manager flags; any other value
+   * but {@code test} is taken as the flags themselves, space-separated (benchmark comparisons).
+   */
   private static List<String> jvmFlags() {
-    return "production".equals(System.getProperty("berth.manager.jvm")) ? PRODUCTION_JVM : TEST_JVM;
+    String jvm = System.getProperty("berth.manager.jvm", "test").trim();
+    return switch (jvm) {
+      case "test" -> TEST_JVM;
+      case "production" -> PRODUCTION_JVM;
+      default -> List.of(jvm.split("\\s+"));
+    };
   }
 
   public String addr() {
