@@ -86,18 +86,40 @@ public final class ControlPlaneBench {
         Thread.sleep(200);
       }
       Thread.sleep(2000);
+      int idle = Integer.getInteger("berth.bench.idleSeconds", 0);
+      if (idle > 0) { // stability of the election timeout: leader changes in an idle cluster
+        long before = leaderTerms(ms);
+        Thread.sleep(idle * 1000L);
+        System.out.printf("idle %d s at election timeout %s ms: %d leader change(s)%n", idle, ELECTION_MS,
+            leaderTerms(ms) - before);
+      }
       // tasks=0: failover only (quick, repeatable runs of the failover figure)
       if (tasks > 0) {
         singleWrites(leaderOf(ms));
         batched(ms, tasks, batch, inflight);
       }
+      long terms = leaderTerms(ms);
       failover(ms);
+      if (tasks > 0 || idle > 0) {
+        System.out.printf("leader changes before the failover phase: %d%n", terms - 1);
+      }
     } finally {
       for (ManagerProcess m : ms) {
         m.stop();
       }
     }
     System.exit(0);
+  }
+
+  /** Leaderships taken so far, from the managers' logs ("leads term N" lines). */
+  static long leaderTerms(List<ManagerProcess> ms) throws java.io.IOException {
+    long n = 0;
+    for (ManagerProcess m : ms) {
+      try (var lines = Files.lines(Path.of(m.stateDir + ".log"))) {
+        n += lines.filter(l -> l.contains(" leads term ")).count();
+      }
+    }
+    return n;
   }
 
   static ManagerProcess leaderOf(List<ManagerProcess> ms) {
