@@ -33,7 +33,7 @@ public record ManagerConfig(
 
   public static ManagerConfig defaults(Path stateDir, String host, int apiPort) {
     return new ManagerConfig(stateDir, host, host, apiPort, apiPort == 0 ? 0 : apiPort + 1,
-        apiPort == 0 ? 0 : apiPort + 2, false, Duration.ofMillis(300), 10_000, 2_000);
+        apiPort == 0 ? 0 : apiPort + 2, false, Duration.ofMillis(200), 10_000, 2_000);
   }
 
   public ManagerConfig withPorts(int api, int raft, int metrics) {

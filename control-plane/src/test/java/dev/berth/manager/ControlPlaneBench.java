@@ -62,6 +62,11 @@ public final class ControlPlaneBench {
   static final String ELECTION_MS = System.getProperty("berth.bench.electionMs", "500");
 
   public static void main(String[] args) throws Exception {
+    // The managers run as `bin/berth manager` starts them (C2, G1, 1 GB), unless
+    // -Dberth.manager.jvm=test asks for the tests' serial-GC, C1-only, 256 MB JVMs.
+    if (System.getProperty("berth.manager.jvm") == null) {
+      System.setProperty("berth.manager.jvm", "production");
+    }
     int tasks = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
     int batch = args.length > 1 ? Integer.parseInt(args[1]) : 500;
     int inflight = args.length > 2 ? Integer.parseInt(args[2]) : 4;
@@ -81,18 +86,40 @@ public final class ControlPlaneBench {
         Thread.sleep(200);
       }
       Thread.sleep(2000);
+      int idle = Integer.getInteger("berth.bench.idleSeconds", 0);
+      if (idle > 0) { // stability of the election timeout: leader changes in an idle cluster
+        long before = leaderTerms(ms);
+        Thread.sleep(idle * 1000L);
+        System.out.printf("idle %d s at election timeout %s ms: %d leader change(s)%n", idle, ELECTION_MS,
+            leaderTerms(ms) - before);
+      }
       // tasks=0: failover only (quick, repeatable runs of the failover figure)
       if (tasks > 0) {
         singleWrites(leaderOf(ms));
         batched(ms, tasks, batch, inflight);
       }
+      long terms = leaderTerms(ms);
       failover(ms);
+      if (tasks > 0 || idle > 0) {
+        System.out.printf("leader changes before the failover phase: %d%n", terms - 1);
+      }
     } finally {
       for (ManagerProcess m : ms) {
-        m.close();
+        m.stop();
       }
     }
     System.exit(0);
+  }
+
+  /** Leaderships taken so far, from the managers' logs ("leads term N" lines). */
+  static long leaderTerms(List<ManagerProcess> ms) throws java.io.IOException {
+    long n = 0;
+    for (ManagerProcess m : ms) {
+      try (var lines = Files.lines(Path.of(m.stateDir + ".log"))) {
+        n += lines.filter(l -> l.contains(" leads term ")).count();
+      }
+    }
+    return n;
   }
 
   static ManagerProcess leaderOf(List<ManagerProcess> ms) {
@@ -206,6 +233,11 @@ public final class ControlPlaneBench {
         if (!pr.getCode().equals("OK")) {
           throw new IllegalStateException(pr.toString());
         }
+      }
+      int rate = Integer.getInteger("berth.bench.statusRate", 0);
+      if (rate > 0) { // open loop through the dispatcher's batcher instead of the fixed entries below
+        StatusLoad.run(c, tasks, nodes, ts, rate);
+        return;
       }
       TaskState[] states = {TaskState.ACCEPTED, TaskState.PREPARING, TaskState.STARTING, TaskState.RUNNING};
       // One entry per node and state: a node's reports batched, as the dispatcher does per session.

@@ -16,8 +16,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A manager running as a separate JVM (the test classpath, serial GC, small heap), for
- * multi-process tests and the benchmark. Output goes to {@code <stateDir>.log}.
+ * A manager running as a separate JVM (the test classpath; serial GC and a small heap, or the
+ * launcher's manager flags for the benchmark), for multi-process tests and the benchmark.
+ * Output goes to {@code <stateDir>.log}.
  */
 public final class ManagerProcess implements AutoCloseable {
   final Path stateDir;
@@ -38,15 +39,36 @@ public final class ManagerProcess implements AutoCloseable {
     }
   }
 
+  /** Test JVMs: serial GC, small heap, C1 only (many of them share 2 cores and start fast). */
+  static final List<String> TEST_JVM = List.of("-XX:+UseSerialGC", "-Xmx256m", "-XX:TieredStopAtLevel=1");
+  /** What {@code bin/berth manager} runs with (keep in step with it); the benchmark's default. */
+  static final List<String> PRODUCTION_JVM = List.of("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Xms256m",
+      "-Xmx1g");
+
+  /**
+   * {@code -Dberth.manager.jvm=production} selects the launcher's manager flags; any other value
+   * but {@code test} is taken as the flags themselves, space-separated (benchmark comparisons).
+   */
+  private static List<String> jvmFlags() {
+    String jvm = System.getProperty("berth.manager.jvm", "test").trim();
+    return switch (jvm) {
+      case "test" -> TEST_JVM;
+      case "production" -> PRODUCTION_JVM;
+      default -> List.of(jvm.split("\\s+"));
+    };
+  }
+
   public String addr() {
     return "127.0.0.1:" + apiPort;
   }
 
   /** Starts {@code berth manager <command> ...} and waits for its ready line. */
   public void start(boolean roomy, String command, String... extra) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:+UseSerialGC", "-Xmx256m", "-XX:TieredStopAtLevel=1",
+    List<String> jvm = jvmFlags();
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvm);
+    cmd.addAll(List.of(
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
         "-Dorg.slf4j.simpleLogger.showDateTime=true",
         "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
@@ -58,7 +80,7 @@ public final class ManagerProcess implements AutoCloseable {
     // benchmarks: extra JVM flags for the manager (e.g. GC logging), space-separated
     String extraJvm = System.getProperty("berth.manager.jvmArgs", "").trim();
     if (!extraJvm.isEmpty()) {
-      cmd.addAll(3, List.of(extraJvm.replace("%DIR%", stateDir.toString()).split("\\s+")));
+      cmd.addAll(1 + jvm.size(), List.of(extraJvm.replace("%DIR%", stateDir.toString()).split("\\s+")));
     }
     if (roomy) {
       cmd.add("--roomy-raft");
@@ -121,6 +143,15 @@ public final class ManagerProcess implements AutoCloseable {
       channel.shutdownNow();
       channel = null;
     }
+  }
+
+  /** SIGTERM (shutdown hooks run: a flight recording is dumped), kill -9 after 10 s. */
+  public void stop() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+    kill();
   }
 
   @Override

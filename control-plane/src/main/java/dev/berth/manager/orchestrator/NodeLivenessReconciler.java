@@ -41,10 +41,19 @@ public final class NodeLivenessReconciler implements Reconciler {
   @Override
   public List<Command> reconcile(StoreView view, long nowMs) {
     Plan.Builder plan = Plans.start(view.index());
+    // Only tasks of nodes that are gone, down long enough or draining can need a change: read
+    // those through the node index instead of scanning (and sorting) every task each round.
     List<Task> tasks = new ArrayList<>();
-    for (Task task : view.tasks()) {
-      if (!task.getNodeId().isEmpty() && !TaskStates.isTerminal(task)) {
-        tasks.add(task);
+    for (String nodeId : view.nodeIdsWithTasks()) {
+      Optional<Node> node = view.node(nodeId);
+      if (node.isPresent() && !downLongEnough(node.get(), nowMs)
+          && node.get().getSpec().getAvailability() != NodeAvailability.DRAIN) {
+        continue;
+      }
+      for (Task task : view.tasksOfNode(nodeId)) {
+        if (!TaskStates.isTerminal(task)) {
+          tasks.add(task);
+        }
       }
     }
     tasks.sort(Comparator.comparing(t -> t.getMeta().getId()));

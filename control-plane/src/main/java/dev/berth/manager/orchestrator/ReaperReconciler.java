@@ -53,8 +53,10 @@ public final class ReaperReconciler implements Reconciler {
     // service id -> slot key -> finished tasks
     Map<String, Map<String, List<Task>>> finished = new HashMap<>();
     List<Task> orphans = new ArrayList<>();
+    // a handful of services for thousands of tasks: look each one up once per round
+    Map<String, Boolean> serviceExists = new HashMap<>();
     for (Task task : view.tasks()) {
-      if (view.service(task.getServiceId()).isEmpty()) {
+      if (!serviceExists.computeIfAbsent(task.getServiceId(), id -> view.service(id).isPresent())) {
         orphans.add(task);
       } else if (TaskStates.isFinished(task)) {
         finished

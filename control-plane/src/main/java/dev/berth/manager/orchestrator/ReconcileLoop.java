@@ -19,8 +19,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A round runs each reconciler in order on a fresh view and waits for its plan to apply before
  * the next one looks, so no two reconcilers act on the same stale picture. Rounds are
  * triggered by applied store changes (coalesced: at most one round pending, started after a
- * short debounce) and by a periodic tick that covers time-based decisions (restart delays,
- * down nodes, update delays).
+ * short debounce, or later after a round that read the store for long: {@link RoundPacer}) and
+ * by a periodic tick that covers time-based decisions (restart delays, down nodes, update
+ * delays).
  *
  * <p>Thread model: {@link #start()} (from the manager's leader-start callback) and {@link
  * #stop()} (leader-stop) may be called from any thread; all rounds run on one private thread.
@@ -29,6 +30,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class ReconcileLoop implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(ReconcileLoop.class.getName());
+  /** Rounds leave the store alone at least 3x as long as they spent reading it (RoundPacer). */
+  static final int IDLE_FACTOR = 3;
 
   private final Store store;
   private final Proposer proposer;
@@ -36,9 +39,9 @@ public final class ReconcileLoop implements AutoCloseable {
   private final List<Reconciler> reconcilers;
   private final ClusterViewFeed feed;
   private final Duration tick;
-  private final Duration debounce;
   private final Duration proposeTimeout;
   private final AtomicBoolean pending = new AtomicBoolean();
+  private final RoundPacer pacer;
   private ScheduledExecutorService executor;
   private AutoCloseable listener;
 
@@ -54,8 +57,8 @@ public final class ReconcileLoop implements AutoCloseable {
     this.clock = clock;
     this.reconcilers = List.copyOf(reconcilers);
     this.tick = tick;
-    this.debounce = debounce;
     this.proposeTimeout = proposeTimeout;
+    this.pacer = new RoundPacer(debounce, IDLE_FACTOR);
   }
 
   /** The standard reconcilers in the order a round runs them. */
@@ -115,7 +118,7 @@ public final class ReconcileLoop implements AutoCloseable {
   private void trigger(ScheduledExecutorService on) {
     if (pending.compareAndSet(false, true)) {
       try {
-        on.schedule(this::round, debounce.toMillis(), TimeUnit.MILLISECONDS);
+        on.schedule(this::round, pacer.delayNanos(System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.RejectedExecutionException stopped) {
         pending.set(false);
       }
@@ -125,29 +128,42 @@ public final class ReconcileLoop implements AutoCloseable {
   /** One pass of every reconciler; package-visible so tests can drive rounds directly. */
   void round() {
     pending.set(false);
-    for (Reconciler reconciler : reconcilers) {
-      if (!proposer.isLeader() || Thread.currentThread().isInterrupted()) {
-        return;
-      }
-      try {
-        long now = clock.millis();
-        List<Command> commands = store.read(view -> reconciler.reconcile(view, now));
-        if (commands.isEmpty()) {
-          continue;
+    long busy = 0;
+    try {
+      for (Reconciler reconciler : reconcilers) {
+        if (!proposer.isLeader() || Thread.currentThread().isInterrupted()) {
+          return;
         }
-        LogEntry entry = LogEntry.newBuilder().setTimestampMs(now).addAllCommands(commands).build();
-        ApplyResult result =
-            proposer.propose(entry).get(proposeTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        if (!"OK".equals(result.getCode())) {
-          LOG.log(Level.WARNING, "{0} plan rejected: {1} {2}", reconciler.name(),
-              result.getCode(), result.getMessage());
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      } catch (Exception e) {
-        LOG.log(Level.WARNING, reconciler.name() + " round failed; retrying later", e);
+        busy += runOne(reconciler);
       }
+    } finally {
+      pacer.roundEnded(System.nanoTime(), busy);
     }
+  }
+
+  /** Plans with one reconciler and commits its plan; returns the time spent reading the store. */
+  private long runOne(Reconciler reconciler) {
+    long start = System.nanoTime();
+    long read = -1;
+    try {
+      long now = clock.millis();
+      List<Command> commands = store.read(view -> reconciler.reconcile(view, now));
+      read = System.nanoTime() - start;
+      if (commands.isEmpty()) {
+        return read;
+      }
+      LogEntry entry = LogEntry.newBuilder().setTimestampMs(now).addAllCommands(commands).build();
+      ApplyResult result =
+          proposer.propose(entry).get(proposeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (!"OK".equals(result.getCode())) {
+        LOG.log(Level.WARNING, "{0} plan rejected: {1} {2}", reconciler.name(),
+            result.getCode(), result.getMessage());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      LOG.log(Level.WARNING, reconciler.name() + " round failed; retrying later", e);
+    }
+    return read >= 0 ? read : System.nanoTime() - start;
   }
 }

@@ -9,6 +9,7 @@ import dev.berth.internal.v1.Plan;
 import dev.berth.manager.store.StoreView;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -55,19 +56,24 @@ public final class ReplicatedReconciler implements Reconciler {
 
   private void reconcileService(StoreView view, Service service, long nowMs, Plan.Builder plan) {
     long wanted = service.getSpec().getReplicated().getReplicas();
-    // slot -> live tasks, and slot -> highest attempt ever seen there
-    TreeMap<Long, List<Task>> live = new TreeMap<>();
-    Map<Long, Integer> lastAttempt = new TreeMap<>();
+    // slot -> live tasks, and slot -> highest attempt ever seen there. Hash maps: this runs every
+    // round over every task of the service, and only a scale-down needs the slots in order.
+    Map<Long, List<Task>> live = new HashMap<>();
+    Map<Long, Integer> lastAttempt = new HashMap<>();
     for (Task task : view.tasksOfService(service.getMeta().getId())) {
       lastAttempt.merge(task.getSlot(), task.getAttempt(), Math::max);
       if (TaskStates.isLive(task)) {
         live.computeIfAbsent(task.getSlot(), s -> new ArrayList<>()).add(task);
       }
     }
-    while (live.size() > wanted) {
-      Map.Entry<Long, List<Task>> highest = live.pollLastEntry();
-      for (Task task : highest.getValue()) {
-        plan.addDesired(Plans.desired(task.getMeta().getId(), TaskState.SHUTDOWN));
+    if (live.size() > wanted) {
+      TreeMap<Long, List<Task>> bySlot = new TreeMap<>(live);
+      while (bySlot.size() > wanted) {
+        Map.Entry<Long, List<Task>> highest = bySlot.pollLastEntry();
+        live.remove(highest.getKey());
+        for (Task task : highest.getValue()) {
+          plan.addDesired(Plans.desired(task.getMeta().getId(), TaskState.SHUTDOWN));
+        }
       }
     }
     long missing = wanted - live.size();

@@ -74,6 +74,8 @@ public final class RaftNode implements Proposer, AutoCloseable {
   private static final long WATCH_TICK_MS = 20;
   private static final int WATCH_TICKS = 1500;
   private static final int MAX_RESENDS = 3;
+  /** A new leader becomes ready within one commit round trip; 1 s of asking covers a slow one. */
+  private static final int NOT_READY_RETRIES = 50;
   private final BerthStateMachine stateMachine;
   private final RaftSettings settings;
 
@@ -298,9 +300,16 @@ public final class RaftNode implements Proposer, AutoCloseable {
 
   /**
    * Submits to the local server. A reply saying it is not (or not yet) a ready leader means
-   * the entry was not appended, so sending it again through the client cannot apply it twice.
+   * the entry was not appended, so sending it again cannot apply it twice. A leader that is
+   * not ready yet (its first entry of the term is not committed: tens of ms after an election)
+   * is asked again every {@link #WATCH_TICK_MS}: through the client, the retry policy's
+   * backoff (up to 200 ms) came on top of the failover time.
    */
   private CompletableFuture<RaftClientReply> submitLocally(Message msg) {
+    return submitLocally(msg, NOT_READY_RETRIES);
+  }
+
+  private CompletableFuture<RaftClientReply> submitLocally(Message msg, int notReadyRetries) {
     RaftClientRequest request = RaftClientRequest.newBuilder()
         .setClientId(localClientId).setServerId(selfId).setGroupId(group.getGroupId())
         .setCallId(localCallIds.incrementAndGet()).setMessage(msg)
@@ -311,9 +320,15 @@ public final class RaftNode implements Proposer, AutoCloseable {
     } catch (IOException e) {
       return viaClient(msg);
     }
-    return submitted.thenCompose(reply -> reply.getNotLeaderException() != null
-        || reply.getLeaderNotReadyException() != null
-        ? viaClient(msg) : CompletableFuture.completedFuture(reply));
+    return submitted.thenCompose(reply -> {
+      if (reply.getLeaderNotReadyException() != null && notReadyRetries > 0 && isLeader()) {
+        return CompletableFuture.supplyAsync(() -> null,
+                CompletableFuture.delayedExecutor(WATCH_TICK_MS, TimeUnit.MILLISECONDS, leaderWatch))
+            .thenCompose(x -> isLeader() ? submitLocally(msg, notReadyRetries - 1) : viaClient(msg));
+      }
+      return reply.getNotLeaderException() != null || reply.getLeaderNotReadyException() != null
+          ? viaClient(msg) : CompletableFuture.completedFuture(reply);
+    });
   }
 
   static ApplyResult toResult(RaftClientReply reply) {

@@ -27,7 +27,7 @@ public record RaftSettings(
 
   /** Production defaults: fail over within about a second. */
   public static RaftSettings defaults(String host, int port, Path storageDir) {
-    return new RaftSettings(host, port, storageDir, Duration.ofMillis(300), Duration.ofMillis(600),
+    return new RaftSettings(host, port, storageDir, Duration.ofMillis(200), Duration.ofMillis(400),
         Duration.ofSeconds(3), Duration.ofMillis(1000), 10_000);
   }
 

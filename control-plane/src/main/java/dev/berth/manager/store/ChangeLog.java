@@ -10,6 +10,12 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Bounded in-memory history of recent changes, by log index, for {@code Watch}.
  *
+ * <p>Bounded twice: by events, and by their serialized bytes. Each event holds a whole object, so
+ * the history is a manager's largest live set after the store itself; the event bound caps it for
+ * small objects (tasks), the byte bound for large ones (a service carries a spec of up to
+ * {@link SpecValidator#MAX_SPEC_BYTES}). The serialized size is what the Watch stream sends anyway
+ * (protobuf memoizes it), so counting it costs nothing extra per delivered event.
+ *
  * <p>Invariant: every event with index &gt; {@link #floor()} is retained, so a reader
  * positioned at or above the floor sees every later change exactly once. Trimming drops
  * whole entries (all events of one index together) and raises the floor; a reader below
@@ -30,28 +36,53 @@ public final class ChangeLog {
   public record Batch(List<WatchEvent> events, long appliedIndex) {}
 
   private final int capacity;
+  private final long maxBytes;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition advanced = lock.newCondition();
   private final ArrayList<WatchEvent> events = new ArrayList<>();
   private long floor;
   private long applied;
+  /** Serialized size of the retained events. */
+  private long bytes;
 
-  public ChangeLog(int capacity) {
+  /** At most about {@code capacity} events and {@code maxBytes} serialized bytes. */
+  public ChangeLog(int capacity, long maxBytes) {
+    if (capacity < 1 || maxBytes < 1) {
+      throw new IllegalArgumentException("change log bounds must be positive: " + capacity
+          + " events, " + maxBytes + " bytes");
+    }
     this.capacity = capacity;
+    this.maxBytes = maxBytes;
   }
 
   void append(long index, List<WatchEvent> batch) {
+    long added = 0;
+    for (WatchEvent e : batch) {
+      added += e.getSerializedSize(); // outside the lock: readers need not wait for it
+    }
     lock.lock();
     try {
       events.addAll(batch);
+      bytes += added;
       applied = Math.max(applied, index);
-      if (events.size() > capacity + capacity / 4) {
-        trim(events.size() - capacity);
+      // Trim in steps of a quarter of a bound, not per entry: a trim shifts the whole array.
+      if (events.size() > capacity + capacity / 4 || bytes > maxBytes + maxBytes / 4) {
+        trim(Math.max(events.size() - capacity, countOver(maxBytes)));
       }
       advanced.signalAll();
     } finally {
       lock.unlock();
     }
+  }
+
+  /** How many of the oldest events must go to bring the bytes down to {@code target}. */
+  private int countOver(long target) {
+    long drop = bytes - target;
+    int n = 0;
+    while (drop > 0 && n < events.size()) {
+      drop -= events.get(n++).getSerializedSize();
+    }
+    return n;
   }
 
   private void trim(int atLeast) {
@@ -60,8 +91,22 @@ public final class ChangeLog {
     while (cut < events.size() && events.get(cut).getIndex() == lastDropped) {
       cut++;
     }
-    events.subList(0, cut).clear();
+    List<WatchEvent> dropped = events.subList(0, cut);
+    for (WatchEvent e : dropped) {
+      bytes -= e.getSerializedSize();
+    }
+    dropped.clear();
     floor = Math.max(floor, lastDropped);
+  }
+
+  /** Serialized bytes of the retained events (for tests and metrics). */
+  long retainedBytes() {
+    lock.lock();
+    try {
+      return bytes;
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Forgets everything: the store was replaced (snapshot install) at {@code index}. */
@@ -69,6 +114,7 @@ public final class ChangeLog {
     lock.lock();
     try {
       events.clear();
+      bytes = 0;
       floor = index;
       applied = index;
       advanced.signalAll();

@@ -21,7 +21,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterStore implements Store {
   public static final int DEFAULT_DEDUPE_CAPACITY = 20_000;
-  public static final int DEFAULT_CHANGE_LOG_CAPACITY = 200_000;
+  /**
+   * Watch history bounds (see {@link ChangeLog}). At 200,000 events the history kept ~100 MB of
+   * Tasks alive on a manager under a batched status load, and every young GC copied them
+   * (docs/benchmarks.md, "Control plane"). 20,000 events is still minutes of history at a few
+   * hundred changes/s and ~2 s at 10,000/s; a watcher further behind re-lists (OUT_OF_RANGE).
+   */
+  public static final int DEFAULT_CHANGE_LOG_CAPACITY = 20_000;
+  public static final long DEFAULT_CHANGE_LOG_BYTES = 16L << 20;
   private static final Logger LOG = LoggerFactory.getLogger(ClusterStore.class);
 
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -34,8 +41,12 @@ public final class ClusterStore implements Store {
   }
 
   public ClusterStore(int dedupeCapacity, int changeLogCapacity) {
+    this(dedupeCapacity, changeLogCapacity, DEFAULT_CHANGE_LOG_BYTES);
+  }
+
+  public ClusterStore(int dedupeCapacity, int changeLogCapacity, long changeLogBytes) {
     this.state = new StoreState(dedupeCapacity);
-    this.changes = new ChangeLog(changeLogCapacity);
+    this.changes = new ChangeLog(changeLogCapacity, changeLogBytes);
   }
 
   @Override

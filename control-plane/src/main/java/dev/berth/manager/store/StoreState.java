@@ -15,7 +15,6 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -41,8 +40,11 @@ final class StoreState implements StoreView {
   private final TreeMap<String, Network> networks = new TreeMap<>();
   private final Map<String, String> serviceIdByName = new HashMap<>();
   private final Map<String, String> networkIdByName = new HashMap<>();
-  private final Map<String, Set<String>> taskIdsByService = new HashMap<>();
-  private final Map<String, Set<String>> taskIdsByNode = new HashMap<>();
+  // Secondary indexes hold the tasks themselves (id -> task), not ids to look up in the sorted
+  // primary map: the reconcilers read a service's or node's tasks every round, and 50,000
+  // TreeMap look-ups per read were most of a round's time (docs/benchmarks.md, "Control plane").
+  private final Map<String, Map<String, Task>> tasksByService = new HashMap<>();
+  private final Map<String, Map<String, Task>> tasksByNode = new HashMap<>();
   /** Address index over networks, tasks and nodes: maintained with them, never written apart. */
   private Ipam ipam = new Ipam();
   final DedupeTable dedupe;
@@ -213,9 +215,9 @@ final class StoreState implements StoreView {
       return;
     }
     String id = t.getMeta().getId();
-    taskIdsByService.computeIfAbsent(t.getServiceId(), k -> new HashSet<>()).add(id);
+    tasksByService.computeIfAbsent(t.getServiceId(), k -> new HashMap<>()).put(id, t);
     if (!t.getNodeId().isEmpty()) {
-      taskIdsByNode.computeIfAbsent(t.getNodeId(), k -> new HashSet<>()).add(id);
+      tasksByNode.computeIfAbsent(t.getNodeId(), k -> new HashMap<>()).put(id, t);
     }
     if (Ipam.holdsAddresses(t)) {
       ipam.hold(Ipam.taskOwner(id), t.getNetworksList());
@@ -227,17 +229,17 @@ final class StoreState implements StoreView {
       return;
     }
     String id = t.getMeta().getId();
-    removeFromIndex(taskIdsByService, t.getServiceId(), id);
+    removeFromIndex(tasksByService, t.getServiceId(), id);
     if (!t.getNodeId().isEmpty()) {
-      removeFromIndex(taskIdsByNode, t.getNodeId(), id);
+      removeFromIndex(tasksByNode, t.getNodeId(), id);
     }
     if (Ipam.holdsAddresses(t)) {
       ipam.release(Ipam.taskOwner(id), t.getNetworksList());
     }
   }
 
-  private static void removeFromIndex(Map<String, Set<String>> idx, String key, String id) {
-    Set<String> ids = idx.get(key);
+  private static void removeFromIndex(Map<String, Map<String, Task>> idx, String key, String id) {
+    Map<String, Task> ids = idx.get(key);
     if (ids != null) {
       ids.remove(id);
       if (ids.isEmpty()) {
@@ -309,23 +311,21 @@ final class StoreState implements StoreView {
 
   @Override
   public List<Task> tasksOfService(String serviceId) {
-    return lookup(taskIdsByService.get(serviceId));
+    return copy(tasksByService.get(serviceId));
   }
 
   @Override
   public List<Task> tasksOfNode(String nodeId) {
-    return lookup(taskIdsByNode.get(nodeId));
+    return copy(tasksByNode.get(nodeId));
   }
 
-  private List<Task> lookup(Set<String> ids) {
-    if (ids == null) {
-      return List.of();
-    }
-    List<Task> out = new ArrayList<>(ids.size());
-    for (String id : ids) {
-      out.add(tasks.get(id));
-    }
-    return out;
+  @Override
+  public Set<String> nodeIdsWithTasks() {
+    return Collections.unmodifiableSet(tasksByNode.keySet());
+  }
+
+  private static List<Task> copy(Map<String, Task> byId) {
+    return byId == null ? List.of() : new ArrayList<>(byId.values());
   }
 
   @Override
@@ -367,8 +367,8 @@ final class StoreState implements StoreView {
     networks.clear();
     serviceIdByName.clear();
     networkIdByName.clear();
-    taskIdsByService.clear();
-    taskIdsByNode.clear();
+    tasksByService.clear();
+    tasksByNode.clear();
     ipam = new Ipam();
     journal = null;
     // Networks first: the address index needs them before the tasks and nodes holding addresses.

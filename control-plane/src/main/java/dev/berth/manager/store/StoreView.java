@@ -8,6 +8,7 @@ import dev.berth.api.v1.Task;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A consistent read of the cluster store at one applied log index.
@@ -43,6 +44,9 @@ public interface StoreView {
 
   /** Tasks assigned to one node, in no particular order. */
   List<Task> tasksOfNode(String nodeId);
+
+  /** Ids of the nodes some task is assigned to, including nodes no longer in the store. */
+  Set<String> nodeIdsWithTasks();
 
   Optional<Network> network(String id);
 

@@ -218,6 +218,10 @@ final class Fixture implements StoreView {
     for (Task t : tasks.values()) if (t.getServiceId().equals(serviceId)) out.add(t);
     return out;
   }
+  @Override public java.util.Set<String> nodeIdsWithTasks() {
+    return tasks.values().stream().map(Task::getNodeId).filter(n -> !n.isEmpty())
+        .collect(Collectors.toSet());
+  }
   @Override public List<Task> tasksOfNode(String nodeId) {
     List<Task> out = new ArrayList<>();
     for (Task t : tasks.values()) if (t.getNodeId().equals(nodeId)) out.add(t);

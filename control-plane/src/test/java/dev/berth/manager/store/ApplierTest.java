@@ -27,6 +27,7 @@ import dev.berth.internal.v1.UpdateService;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -168,6 +169,26 @@ class ApplierTest {
     ok(entry("", report("n1", "t1", TaskState.FAILED)));
     ok(entry("", plan(Plan.newBuilder().addAssignments(assignment("t2", "n1")))));
     assertThat(store.read((StoreView v) -> v.tasksOfNode("n1"))).hasSize(2);
+  }
+
+  @Test
+  void taskIndexesHoldTheCurrentTaskAndRollBackWithTheEntry() {
+    ok(entry("", createService("s1", spec("web", 3)), registerNode("n1", 0, 0), registerNode("n2", 0, 0)));
+    setUpTask("t1", 0, 0);
+    setUpTask("t2", 0, 0);
+    ok(entry("", plan(Plan.newBuilder().addAssignments(assignment("t1", "n1")))));
+    ok(entry("", report("n1", "t1", TaskState.ACCEPTED)));
+    assertThat(store.read((StoreView v) -> Set.copyOf(v.nodeIdsWithTasks()))).containsExactly("n1");
+    assertThat(store.read((StoreView v) -> v.tasksOfNode("n1"))).singleElement()
+        .satisfies(t -> assertThat(t.getStatus().getState()).isEqualTo(TaskState.ACCEPTED));
+    // t1 moves on, then the entry fails on t2 (not n1's): both indexes must show t1 as before
+    fails(entry("", report("n1", "t1", TaskState.PREPARING), report("n1", "t2", TaskState.ACCEPTED)),
+        "PERMISSION_DENIED", "not to the reporting node");
+    assertThat(store.read((StoreView v) -> v.tasksOfNode("n1"))).singleElement()
+        .satisfies(t -> assertThat(t.getStatus().getState()).isEqualTo(TaskState.ACCEPTED));
+    assertThat(store.read((StoreView v) -> v.tasksOfService("s1")))
+        .filteredOn(t -> t.getMeta().getId().equals("t1")).singleElement()
+        .satisfies(t -> assertThat(t.getStatus().getState()).isEqualTo(TaskState.ACCEPTED));
   }
 
   @Test
