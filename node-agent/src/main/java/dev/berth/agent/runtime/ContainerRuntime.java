@@ -433,7 +433,7 @@ public final class ContainerRuntime implements AutoCloseable {
     cgroups.removeNodeParent();
     close();
     try {
-      Files.deleteIfExists(launcherSocket());
+      Files.deleteIfExists(launcher.socket());
       Files.deleteIfExists(settings.containersDir());
     } catch (IOException e) {
       throw new ContainerRuntimeException(HOST_ERROR, "removing " + settings.containersDir() + ": " + e.getMessage(), e);

@@ -15,8 +15,12 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -46,13 +50,39 @@ final class Launcher implements AutoCloseable {
   private final Path socket;
   private Process server; // guarded by this
 
-  Launcher(Path binary, Path socket) {
+  private static final String SHORT_SOCKET_DIR_NAME = "/run/berth";
+
+  /** Where sockets go whose preferred path is too long: short, root-only, outside any state dir. */
+  private static final Path SHORT_SOCKET_DIR = Path.of(SHORT_SOCKET_DIR_NAME);
+
+  Launcher(Path binary, Path preferredSocket) {
     this.binary = binary;
-    this.socket = socket.toAbsolutePath();
-    if (this.socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
-      throw new ContainerRuntimeException(HOST_ERROR, "the launcher socket path " + this.socket + " is longer than "
-          + MAX_SOCKET_PATH + " bytes; use a shorter state directory");
+    this.socket = socketFor(preferredSocket);
+  }
+
+  /**
+   * Where the server listens: {@code preferred} when its path fits in sun_path, otherwise a short
+   * path in {@value #SHORT_SOCKET_DIR_NAME} named by a hash of {@code preferred}, so one state dir
+   * always maps to the same socket (a restarted agent finds its server's) and two never share one.
+   * Without it a deep state dir (test hosts under a CI checkout's target/, say) could not run
+   * containers at all.
+   */
+  static Path socketFor(Path preferred) {
+    Path p = preferred.toAbsolutePath();
+    if (p.toString().getBytes(StandardCharsets.UTF_8).length <= MAX_SOCKET_PATH) {
+      return p;
     }
+    try {
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(p.toString().getBytes(StandardCharsets.UTF_8));
+      return SHORT_SOCKET_DIR.resolve("launcher-" + HexFormat.of().formatHex(h, 0, 12) + ".sock");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  /** The socket the server listens on (see {@link #socketFor}). */
+  Path socket() {
+    return socket;
   }
 
   /** Starts the container of state dir {@code dir}; returns once its process has exec'd. */
@@ -159,7 +189,13 @@ final class Launcher implements AutoCloseable {
     }
     stopServer();
     try {
-      Files.createDirectories(socket.getParent());
+      if (socket.getParent().equals(SHORT_SOCKET_DIR)) {
+        // root-only: whoever can connect to the server can start containers
+        Files.createDirectories(SHORT_SOCKET_DIR, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.setPosixFilePermissions(SHORT_SOCKET_DIR, PosixFilePermissions.fromString("rwx------"));
+      } else {
+        Files.createDirectories(socket.getParent());
+      }
       Process p = new ProcessBuilder(binary.toString(), "serve", socket.toString()).redirectErrorStream(true).start();
       String ready = readLine(p.getInputStream());
       if (!ready.equals("ready")) {

@@ -113,6 +113,28 @@ class ContainerRuntimeTest {
   }
 
   @Test
+  void aStateDirTooDeepForAUnixSocketPathStillRunsContainers() throws Exception {
+    // a CI checkout's target/ dir nests test hosts' state dirs past sun_path's 108 bytes
+    Path deep = f.settings.stateRoot().resolve("d".repeat(60)).resolve("e".repeat(60));
+    Path socket;
+    try (RuntimeFixture far = new RuntimeFixture("deep", s -> new RuntimeSettings(s.nodeId(), deep, s.launcher(),
+        s.logMaxBytes(), s.logFiles(), s.defaultPidsLimit(), s.userNsBase()))) {
+      Path preferred = far.settings.containersDir().resolve(".launcher.sock");
+      socket = Launcher.socketFor(preferred);
+      assertThat(preferred.toString().length()).isGreaterThan(107);
+      assertThat(socket.getParent()).isEqualTo(Path.of("/run/berth"));
+      assertThat(Launcher.socketFor(preferred)).isEqualTo(socket);
+      assertThat(Launcher.socketFor(f.settings.containersDir().resolve("x".repeat(120)))).isNotEqualTo(socket);
+      assertThat(far.runScript("deep", "echo fine").exitCode()).isZero();
+      assertThat(far.stdout("deep")).isEqualTo("fine");
+      assertThat(socket).exists();
+      assertThat(Files.getPosixFilePermissions(socket.getParent()))
+          .containsExactlyInAnyOrderElementsOf(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    } // closing the fixture destroys the runtime
+    assertThat(socket).doesNotExist();
+  }
+
+  @Test
   void numericUsersTakeTheirGroupFromPasswdUnlessOneIsGiven() {
     // listed uid: primary group from /etc/passwd; no supplementary groups (they are found by name);
     // "uid:gid": exactly those; an unlisted uid: gid 0
