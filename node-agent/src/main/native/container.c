@@ -203,11 +203,7 @@ int container_init(struct config *c, int errfd, int statusfd, int syncfd) {
   umask(022);
   if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
     fail("becoming root in the user namespace: %s", strerror(errno));
-  if (c->netns) {
-    int fd = open(c->netns, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) fail("joining network namespace %s: %s", c->netns, strerror(errno));
-    close(fd);
-  }
+  /* a given netns was joined by the monitor before the clone: init inherits it */
   if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) fail("sethostname: %s", strerror(errno));
   mount_or_fail(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
   mount_overlay(c);

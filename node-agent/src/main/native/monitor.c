@@ -152,7 +152,16 @@ static void monitor(const char *dir, struct config *c, int ready, int wait) {
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC);
   struct child_args a = {c, out[1], errs[1], null, errp[1], status[1], sync[0]};
   int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
-  if (!c->netns) flags |= CLONE_NEWNET;
+  if (c->netns) {
+    /* Joined here, before the clone, not by init: a netns belongs to the host's user namespace,
+     * and an init in a new user namespace has no capability there, so its setns would fail. The
+     * monitor needs no network of its own; it keeps no other namespace of the container. */
+    int nfd = open(c->netns, O_RDONLY | O_CLOEXEC);
+    if (nfd < 0 || setns(nfd, CLONE_NEWNET) < 0) die("joining network namespace %s: %m", c->netns);
+    close(nfd);
+  } else {
+    flags |= CLONE_NEWNET;
+  }
   if (c->userns) flags |= CLONE_NEWUSER;
   size_t stack_size = 1 << 20;
   char *stack = malloc(stack_size);

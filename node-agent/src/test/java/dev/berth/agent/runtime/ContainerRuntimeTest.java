@@ -263,6 +263,26 @@ class ContainerRuntimeTest {
   }
 
   @Test
+  void aUserNamespacedContainerJoinsAGivenNetworkNamespace() throws Exception {
+    // as a task on an overlay network does: the agent wires the netns, the container joins it
+    String ns = "berth-uns-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    RuntimeFixture.run("ip", "netns", "add", ns);
+    try {
+      RuntimeFixture.run("ip", "-n", ns, "link", "add", "bveth0", "type", "veth", "peer", "name", "bveth1");
+      ContainerConfig base = f.config("unsnet", s -> s.addCommand("cat").addArgs("/proc/net/dev").setUserNamespace(true));
+      f.runtime.create(new ContainerConfig(base.id(), base.spec(), base.resources(), base.lowerDirs(),
+          Path.of("/run/netns", ns), java.util.Map.of()));
+      f.runtime.start("unsnet");
+      ExitStatus exit = f.runtime.awaitExit("unsnet", Duration.ofSeconds(30)).orElseThrow();
+      assertThat(exit.startError()).isEmpty();
+      assertThat(exit.exitCode()).as(f.runtime.logs("unsnet").toString()).isZero();
+      assertThat(f.stdout("unsnet")).contains("bveth0", "bveth1");
+    } finally {
+      RuntimeFixture.run("ip", "netns", "del", ns);
+    }
+  }
+
+  @Test
   void userNamespaceWithUnreachableStateDirIsRejectedUpFront() throws Exception {
     Files.setPosixFilePermissions(f.tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     assertThatThrownBy(() -> f.runtime.create(f.config("unreach", s -> s.addCommand("true").setUserNamespace(true))))
