@@ -100,11 +100,14 @@ static long long oom_kills(const char *file) {
   return found;
 }
 
-static void record_exit(const char *dir, int status, long long oom_before, const struct config *c, const char *error) {
+/* No baseline is read at start: the agent creates every container's cgroup fresh (create fails if
+ * it exists) and starts a container once, and the kernel's per-memcg counter starts at 0 (v1
+ * memory.oom_control and v2 memory.events alike), so any oom_kill in it was this container's. */
+static void record_exit(const char *dir, int status, const struct config *c, const char *error) {
   char buf[2048];
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-  int oom = oom_kills(c->oom_file) > oom_before;
+  int oom = oom_kills(c->oom_file) > 0;
   int n = snprintf(buf, sizeof buf, "exit_code=%d\nsignal=%d\noom_killed=%d\nfinished_at_ns=%lld\n", code, sig, oom, now_ns());
   if (error) snprintf(buf + n, sizeof buf - (size_t)n, "error=%s\n", error);
   if (write_atomic(dir, "exit", buf) < 0) fprintf(stderr, "writing exit record: %m\n");
@@ -129,15 +132,13 @@ static void write_map(pid_t pid, const char *file, const char *map) {
   if (write_file(path, map) < 0) die("writing %s (%s): %m", file, map);
 }
 
-static void monitor(const char *dir, struct config *c, int ready, int wait) {
+/* SELF is this monitor's pid record, "PID STARTTIME\n", prepared before the request came. */
+static void monitor(const char *dir, struct config *c, int ready, int wait, const char *self, int null) {
   char err[1024] = "", buf[256];
-  snprintf(buf, sizeof buf, "%d %llu\n", (int)getpid(), proc_starttime(getpid()));
-  if (write_atomic(dir, "monitor", buf) < 0) die("writing monitor record: %m");
-  long long oom_before = oom_kills(c->oom_file);
+  if (write_atomic(dir, "monitor", self) < 0) die("writing monitor record: %m");
   int out[2], errs[2], errp[2], status[2], sync[2];
   if (pipe2(out, O_CLOEXEC) || pipe2(errs, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(status, O_CLOEXEC) ||
       pipe2(sync, O_CLOEXEC)) die("pipe: %m");
-  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (c->userns) { /* the container's root must own its writable layer */
     unsigned inside, host;
     unsigned hg = 0, ig;
@@ -174,7 +175,7 @@ static void monitor(const char *dir, struct config *c, int ready, int wait) {
   char nspath[64];
   snprintf(nspath, sizeof nspath, "/proc/%d/ns/mnt", (int)init);
   int mntns = open(nspath, O_RDONLY | O_CLOEXEC);
-  close(out[1]); close(errs[1]); close(errp[1]); close(status[1]); close(sync[0]); close(null);
+  close(out[1]); close(errs[1]); close(errp[1]); close(status[1]); close(sync[0]);
   if (c->userns) {
     write_map(init, "uid_map", c->uid_map);
     write_map(init, "gid_map", c->gid_map);
@@ -183,23 +184,28 @@ static void monitor(const char *dir, struct config *c, int ready, int wait) {
   if (!failed && write(sync[1], "g", 1) != 1) failed = snprintf(err, sizeof err, "container init vanished") > 0;
   close(sync[1]);
   if (failed) kill(init, SIGKILL); /* it never ran container code; otherwise it exits by itself */
-  if (!failed) { /* EOF on the error pipe means the main process exec'd */
-    size_t n = 0;
-    ssize_t r;
-    while ((r = read(errp[0], err + n, sizeof err - 1 - n)) > 0 || (r < 0 && errno == EINTR)) if (r > 0) n += (size_t)r;
-    err[n] = 0;
-    failed = n > 0;
-  }
+  /* written while init works (and removed again if the start fails): "ok" must find it there */
+  snprintf(buf, sizeof buf, "%d %llu\n", (int)init, proc_starttime(init));
+  if (!failed && write_atomic(dir, "init", buf) < 0) die("writing init record: %m");
+  /* EOF on the error pipe means the main process exec'd (or init died). A message from init
+   * takes precedence: when init failed while being joined to the cgroups, it names the cause. */
+  char msg[sizeof err];
+  size_t n = 0;
+  ssize_t r;
+  while ((r = read(errp[0], msg + n, sizeof msg - 1 - n)) > 0 || (r < 0 && errno == EINTR)) if (r > 0) n += (size_t)r;
+  msg[n] = 0;
+  if (n > 0) { memcpy(err, msg, n + 1); failed = 1; }
   close(errp[0]);
   if (failed) {
     int st;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/init", dir);
+    unlink(path);
     waitpid(init, &st, 0);
-    record_exit(dir, st, oom_before, c, err);
+    record_exit(dir, st, c, err);
     dprintf(ready, "err %s\n", err);
     _exit(1);
   }
-  snprintf(buf, sizeof buf, "%d %llu\n", (int)init, proc_starttime(init));
-  if (write_atomic(dir, "init", buf) < 0) die("writing init record: %m");
   dprintf(ready, "ok %d %d\n", (int)init, (int)getpid());
   if (!wait) close(ready);
 
@@ -226,7 +232,7 @@ static void monitor(const char *dir, struct config *c, int ready, int wait) {
   }
   int main_status;
   int status_ok = read(status[0], &main_status, sizeof main_status) == sizeof main_status;
-  record_exit(dir, status_ok ? main_status : init_status, oom_before, c, NULL);
+  record_exit(dir, status_ok ? main_status : init_status, c, NULL);
   close(ready);
   if (mntns >= 0) close(mntns);
   _exit(0);
@@ -236,24 +242,21 @@ static void monitor(const char *dir, struct config *c, int ready, int wait) {
  * container's monitor. REPLY is the agent's connection: it gets "ok INIT MONITOR", "err MESSAGE"
  * (the container's process could not start) or "fail MESSAGE" (a host-side error), and with WAIT
  * it stays open until the exit is recorded, so the agent learns of the exit by EOF. */
-static void become_monitor(const char *dir, int reply, int wait) {
+static void become_monitor(const char *dir, int reply, int wait, const char *self, int null) {
   struct config c;
   char err[1024];
-  signal(SIGCHLD, SIG_DFL); /* the server lets the kernel reap; the monitor waits for init itself */
-  signal(SIGPIPE, SIG_IGN);  /* the agent may be gone when the exit is recorded */
   if (load_config(dir, &c, err, sizeof err) < 0) { dprintf(reply, "fail %s\n", err); _exit(1); }
   setsid();
   char path[4200];
   snprintf(path, sizeof path, "%s/monitor.err", dir);
   int log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0 || log < 0) { dprintf(reply, "fail opening %s: %s\n", path, strerror(errno)); _exit(1); }
   /* nothing of the server's (the agent's pipes, the listening socket) may stay open in a process
    * that outlives both: stdio becomes /dev/null and monitor.err, the reply socket fd 3 */
   int r = fcntl(reply, F_DUPFD_CLOEXEC, 10);
   if (r < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(log, 2) < 0 || dup2(r, 3) < 0) _exit(1);
   closefrom(4);
-  monitor(dir, &c, 3, wait);
+  monitor(dir, &c, 3, wait, self, 0);
 }
 
 /* Reads one request line "run DIR [wait]" from a fresh connection; returns 0 if well-formed. */
@@ -279,6 +282,16 @@ static int read_request(int conn, char *dir, size_t dirlen, int *wait) {
   return 0;
 }
 
+/* Touches the stack a monitor goes through (config, logger, line buffers: ~100 KiB) and grows the
+ * heap once, so a just-accepted spare does not take these page faults on the start's path. */
+static __attribute__((noinline)) void prefault(void) {
+  volatile char stack[160 << 10];
+  for (size_t i = 0; i < sizeof stack; i += 4096) stack[i] = 0;
+  char *heap = malloc(96 << 10); /* under the mmap threshold: stays in the heap after free */
+  if (heap) { memset(heap, 0, 96 << 10); __asm__ volatile("" ::"r"(heap) : "memory"); }
+  free(heap);
+}
+
 /* Forks the spare: a monitor-to-be that accepts the next connection itself, so the fork happens
  * before a request arrives, not while the agent waits. When it has accepted, it closes its end of
  * the TAKEN pipe and the server forks the next spare. Returns the read end of TAKEN, or -1. */
@@ -292,6 +305,15 @@ static int fork_spare(int ls) {
     /* until it has a request, a spare dies with the server (a killed server leaves no orphan
      * waiting on its socket); a monitor must outlive it, so that ends right after accept */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != server) _exit(1);
+    /* everything that does not depend on the request is done while idle, not while the agent
+     * waits: signal dispositions, /dev/null, this monitor's own pid record, and the first-touch
+     * (copy-on-write) faults of the stack and heap a monitor uses */
+    signal(SIGCHLD, SIG_DFL); /* the server lets the kernel reap; the monitor waits for init itself */
+    signal(SIGPIPE, SIG_IGN);  /* the agent may be gone when the exit is recorded */
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    char self[64];
+    snprintf(self, sizeof self, "%d %llu\n", (int)getpid(), proc_starttime(getpid()));
+    prefault();
     int conn;
     while ((conn = accept4(ls, NULL, NULL, SOCK_CLOEXEC)) < 0 && (errno == EINTR || errno == ECONNABORTED)) {}
     if (conn < 0) _exit(1); /* the server shut the socket down: it is exiting */
@@ -304,7 +326,7 @@ static int fork_spare(int ls) {
       dprintf(conn, "fail malformed request (want: run /STATE/DIR [wait])\n");
       _exit(1);
     }
-    become_monitor(dir, conn, wait);
+    become_monitor(dir, conn, wait, self, null);
   }
   close(taken[1]);
   if (pid < 0) { close(taken[0]); return -1; }

@@ -168,7 +168,7 @@ public final class ContainerRuntime implements AutoCloseable {
       }
       throw new ContainerRuntimeException(HOST_ERROR, "creating container " + id + ": " + e.getMessage(), e);
     }
-    return inspect(id);
+    return new ContainerInfo(id, ContainerInfo.State.CREATED, 0, 0, Optional.empty());
   }
 
   /**
@@ -215,7 +215,8 @@ public final class ContainerRuntime implements AutoCloseable {
     if (s.exitNotice() != null) {
       Launcher.closeQuietly(waiters.put(id, s.exitNotice()));
     }
-    return inspect(id);
+    // the monitor's "ok" carries the pids and comes after its records are written: no re-read needed
+    return new ContainerInfo(id, ContainerInfo.State.RUNNING, s.initPid(), s.monitorPid(), Optional.empty());
   }
 
   /** Waits up to {@code timeout} for the container to exit; returns its exit status if it did. */
