@@ -186,7 +186,8 @@ final class StoreState implements StoreView {
     });
   }
 
-  void putTask(Task t) {
+  /** Returns the task it replaced, or null. */
+  Task putTask(Task t) {
     String id = t.getMeta().getId();
     Task old = tasks.put(id, t);
     reindexTask(old, t);
@@ -194,6 +195,7 @@ final class StoreState implements StoreView {
       restore(tasks, id, old);
       reindexTask(t, old);
     });
+    return old;
   }
 
   /**
@@ -325,6 +327,11 @@ final class StoreState implements StoreView {
   @Override
   public Optional<Task> task(String id) {
     return Optional.ofNullable(tasks.get(id));
+  }
+
+  /** {@link #task} without the {@code Optional}, for apply's per-change look-ups. */
+  Task taskOrNull(String id) {
+    return tasks.get(id);
   }
 
   @Override
