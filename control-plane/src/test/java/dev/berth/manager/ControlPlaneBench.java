@@ -77,12 +77,13 @@ public final class ControlPlaneBench {
         ms.add(new ManagerProcess(dir.resolve("m" + i)));
       }
       ms.get(0).start(false, "init", "--snapshot-threshold", "2000", "--election-timeout-ms", ELECTION_MS);
-      String token = ms.get(0).api().getJoinTokens(GetJoinTokensRequest.getDefaultInstance()).getManager();
+      String token = untilAnswered(() -> ms.get(0).api().getJoinTokens(GetJoinTokensRequest.getDefaultInstance())
+          .getManager());
       for (int i = 1; i < 3; i++) {
         ms.get(i).start(false, "join", "--token", token, "--snapshot-threshold", "2000", "--election-timeout-ms", ELECTION_MS, ms.get(0).addr());
       }
-      while (ms.stream().anyMatch(m -> m.api().getCluster(GetClusterRequest.getDefaultInstance())
-          .getManagersList().stream().filter(x -> !x.getAddr().isEmpty()).count() < 3)) {
+      while (untilAnswered(() -> ms.stream().anyMatch(m -> m.api().getCluster(GetClusterRequest.getDefaultInstance())
+          .getManagersList().stream().filter(x -> !x.getAddr().isEmpty()).count() < 3))) {
         Thread.sleep(200);
       }
       Thread.sleep(2000);
@@ -109,6 +110,24 @@ public final class ControlPlaneBench {
       }
     }
     System.exit(0);
+  }
+
+  /**
+   * Setup reads, retried for up to 60 s while the new cluster has no leader: on a loaded host
+   * (load 15+, other builds) the first elections repeat, and one UNAVAILABLE must not end a run.
+   */
+  static <T> T untilAnswered(java.util.concurrent.Callable<T> read) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try {
+        return read.call();
+      } catch (io.grpc.StatusRuntimeException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(500);
+      }
+    }
   }
 
   /** Leaderships taken so far, from the managers' logs ("leads term N" lines). */

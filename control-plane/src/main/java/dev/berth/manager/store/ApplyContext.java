@@ -82,8 +82,7 @@ final class ApplyContext {
   }
 
   void putTask(Task t) {
-    boolean existed = state.task(t.getMeta().getId()).isPresent();
-    state.putTask(t);
+    boolean existed = state.putTask(t) != null;
     events.add(event(action(existed), ObjectKind.KIND_TASK).setTask(t).build());
   }
 
