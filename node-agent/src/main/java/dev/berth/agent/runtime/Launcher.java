@@ -42,6 +42,9 @@ import java.util.concurrent.TimeUnit;
 final class Launcher implements AutoCloseable {
   /** The kernel's limit on a unix socket path (sun_path, 108 bytes including the NUL). */
   private static final int MAX_SOCKET_PATH = 107;
+  /** Where sockets go whose preferred path is too long: short, root-only, outside any state dir. */
+  private static final String SHORT_SOCKET_DIR_NAME = "/run/berth";
+  private static final Path SHORT_SOCKET_DIR = Path.of(SHORT_SOCKET_DIR_NAME);
 
   /** A started container: its init and monitor pids, and the open exit notice if one was asked for. */
   record Started(long initPid, long monitorPid, SocketChannel exitNotice) {}
@@ -49,11 +52,6 @@ final class Launcher implements AutoCloseable {
   private final Path binary;
   private final Path socket;
   private Process server; // guarded by this
-
-  private static final String SHORT_SOCKET_DIR_NAME = "/run/berth";
-
-  /** Where sockets go whose preferred path is too long: short, root-only, outside any state dir. */
-  private static final Path SHORT_SOCKET_DIR = Path.of(SHORT_SOCKET_DIR_NAME);
 
   Launcher(Path binary, Path preferredSocket) {
     this.binary = binary;
