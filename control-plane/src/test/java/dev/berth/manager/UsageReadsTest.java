@@ -23,7 +23,6 @@ import dev.berth.api.v1.SessionOpen;
 import dev.berth.api.v1.Task;
 import dev.berth.api.v1.TaskSpec;
 import dev.berth.api.v1.TaskUsage;
-import dev.berth.manager.dispatcher.DispatcherConfig;
 import dev.berth.manager.dispatcher.LeaderWiring;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
@@ -33,7 +32,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -50,20 +48,13 @@ class UsageReadsTest {
 
   @Test
   void heartbeatUsageFillsNodeAndTaskReadsOnTheLeaderOnly() throws Exception {
-    int api = ManagerProcess.freePort();
-    int metricsPort = ManagerProcess.freePort();
-    ManagerServer server = new ManagerServer(ManagerConfig.defaults(dir, "127.0.0.1", api)
-        .withPorts(api, ManagerProcess.freePort(), metricsPort).withRoomyRaft(true), Clock.systemUTC());
-    ManagedChannel channel = NettyChannelBuilder.forTarget("127.0.0.1:" + api).usePlaintext().build();
+    SingleManager manager = SingleManager.start(dir);
+    int metricsPort = manager.metricsPort();
+    ManagedChannel channel = NettyChannelBuilder.forTarget(manager.addr()).usePlaintext().build();
     StreamObserver<AgentMessage> session = null;
     try {
-      server.init();
-      LeaderWiring.Installed installed = LeaderWiring.install(server, Clock.systemUTC(),
-          DispatcherConfig.defaults(), 30_000);
-      server.start();
-      await().atMost(Duration.ofSeconds(60)).until(() -> server.proposer() != null
-          && server.proposer().isLeader() && server.tokens().isPresent());
-      String token = server.tokens().get().tokens(server.store().read(v -> v.cluster().orElseThrow())).getWorker();
+      LeaderWiring.Installed installed = manager.wiring();
+      String token = manager.workerToken();
       assertThat(scrape(metricsPort)).contains("berth_connected_agents 0.0");
 
       String nodeId = AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
@@ -111,7 +102,7 @@ class UsageReadsTest {
       assertThat(task.getUsage().getMemoryBytes()).isEqualTo(64L << 20);
       assertThat(cluster.getTask(GetRequest.newBuilder().setId(taskId).build()).getTask().getUsage())
           .isEqualTo(task.getUsage());
-      boolean stored = server.store().read(v -> v.task(taskId).orElseThrow().hasUsage());
+      boolean stored = manager.server().store().read(v -> v.task(taskId).orElseThrow().hasUsage());
       assertThat(stored).as("usage never goes into the replicated store").isFalse();
 
       // Not leading any more (as on a follower): reads carry no usage and no agents are connected.
@@ -124,7 +115,7 @@ class UsageReadsTest {
         session.onCompleted();
       }
       channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
-      server.close();
+      manager.close();
     }
   }
 

@@ -3,7 +3,6 @@ package dev.berth.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.berth.api.v1.Cluster;
 import dev.berth.api.v1.ClusterServiceGrpc;
 import dev.berth.api.v1.ContainerSpec;
 import dev.berth.api.v1.ListTasksRequest;
@@ -14,13 +13,7 @@ import dev.berth.api.v1.ServiceSpec;
 import dev.berth.api.v1.Task;
 import dev.berth.api.v1.TaskSpec;
 import dev.berth.api.v1.TaskState;
-import dev.berth.internal.v1.Command;
-import dev.berth.internal.v1.CreateService;
-import dev.berth.internal.v1.LogEntry;
-import dev.berth.manager.ManagerConfig;
-import dev.berth.manager.ManagerServer;
-import dev.berth.manager.dispatcher.DispatcherConfig;
-import dev.berth.manager.dispatcher.LeaderWiring;
+import dev.berth.manager.SingleManager;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -44,39 +37,28 @@ class ConstraintPlacementTest {
 
   @Test
   void constrainedServiceRunsOnlyInZoneAAndImpossibleOneExplainsWhy() throws Exception {
-    int api = LeaderWiringTest.freePort();
-    ManagerServer server = new ManagerServer(ManagerConfig.defaults(dir, "127.0.0.1", api)
-        .withPorts(api, LeaderWiringTest.freePort(), LeaderWiringTest.freePort()).withRoomyRaft(true),
-        Clock.systemUTC());
+    SingleManager manager = SingleManager.start(dir);
     ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
     Channels channels = new Channels();
     List<FakeAgent> agents = new ArrayList<>();
     try {
-      server.init();
-      LeaderWiring.install(server, Clock.systemUTC(), DispatcherConfig.defaults(), 30_000);
-      server.start();
-      await().atMost(Duration.ofSeconds(60)).until(() -> server.proposer() != null
-          && server.proposer().isLeader() && server.store().read(v -> v.cluster().isPresent())
-          && server.tokens().isPresent());
-      Cluster cluster = server.store().read(v -> v.cluster().orElseThrow());
-      String token = server.tokens().get().tokens(cluster).getWorker();
+      String token = manager.workerToken();
       String[][] zones = {{"a1", "a"}, {"a2", "a"}, {"b1", "b"}};
       for (String[] z : zones) {
-        FakeAgent agent = new FakeAgent(List.of("127.0.0.1:" + api), channels::get,
+        FakeAgent agent = new FakeAgent(List.of(manager.addr()), channels::get,
             FakeAgent.Options.of(token, z[0]).withLabels(Map.of("zone", z[1])), scheduler, Clock.systemUTC());
         agents.add(agent);
         agent.start();
       }
       await().atMost(Duration.ofSeconds(60)).until(() -> agents.stream().allMatch(a -> !a.nodeId().isEmpty()
-          && server.store().read(v -> v.node(a.nodeId()).map(n -> n.getStatus().getState())
-              .orElse(NodeState.NODE_UNKNOWN)) == NodeState.NODE_READY));
+          && manager.nodeState(a.nodeId()) == NodeState.NODE_READY));
       Set<String> zoneA = Set.of(agents.get(0).nodeId(), agents.get(1).nodeId());
 
-      create(server, "zoned", "web", 4, "node.labels.zone==a");
-      create(server, "nowhere", "lost", 1, "node.labels.zone==c");
+      create(manager, "zoned", "web", 4, "node.labels.zone==a");
+      create(manager, "nowhere", "lost", 1, "node.labels.zone==c");
 
       ClusterServiceGrpc.ClusterServiceBlockingStub client = ClusterServiceGrpc
-          .newBlockingStub(channels.get("127.0.0.1:" + api));
+          .newBlockingStub(channels.get(manager.addr()));
       await().atMost(Duration.ofSeconds(60)).until(() -> running(client, "web").size() == 4);
       assertThat(running(client, "web")).extracting(Task::getNodeId).allMatch(zoneA::contains);
       assertThat(agents.get(2).taskStates()).as("zone b agent runs nothing").isEmpty();
@@ -95,19 +77,16 @@ class ConstraintPlacementTest {
       }
       channels.close();
       scheduler.shutdownNow();
-      server.close();
+      manager.close();
     }
   }
 
-  private static void create(ManagerServer server, String id, String name, int replicas, String constraint)
+  private static void create(SingleManager manager, String id, String name, int replicas, String constraint)
       throws Exception {
-    assertThat(server.proposer().propose(LogEntry.newBuilder().setTimestampMs(System.currentTimeMillis())
-        .addCommands(Command.newBuilder().setCreateService(CreateService.newBuilder().setId(id)
-            .setSpec(ServiceSpec.newBuilder().setName(name)
-                .setTask(TaskSpec.newBuilder().setContainer(ContainerSpec.newBuilder().setImage(name + ":1"))
-                    .setPlacement(Placement.newBuilder().addConstraints(constraint)))
-                .setReplicated(ReplicatedService.newBuilder().setReplicas(replicas))))).build())
-        .get(30, TimeUnit.SECONDS).getCode()).isEqualTo("OK");
+    assertThat(manager.createService(id, ServiceSpec.newBuilder().setName(name)
+        .setTask(TaskSpec.newBuilder().setContainer(ContainerSpec.newBuilder().setImage(name + ":1"))
+            .setPlacement(Placement.newBuilder().addConstraints(constraint)))
+        .setReplicated(ReplicatedService.newBuilder().setReplicas(replicas)).build())).isEqualTo("OK");
   }
 
   private static List<Task> tasks(ClusterServiceGrpc.ClusterServiceBlockingStub client, String service) {
