@@ -26,13 +26,10 @@ import io.grpc.stub.ClientResponseObserver;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
@@ -44,8 +41,8 @@ import java.util.function.Predicate;
 /**
  * A node agent without containers: it speaks the real AgentService protocol over a real gRPC
  * channel (Register with a join token, Session with heartbeats, following redirects and
- * reconnecting to another manager when its stream breaks) and runs an in-memory runtime that
- * moves each assigned task ACCEPTED → PREPARING → STARTING → RUNNING (a configurable delay per
+ * reconnecting to another manager when its stream breaks) and runs an in-memory runtime
+ * ({@link FakeRuntime}) that moves each assigned task ACCEPTED → PREPARING → STARTING → RUNNING (a configurable delay per
  * step, optional simulated failures) and to SHUTDOWN when the manager no longer wants it.
  *
  * <p>Like a real agent it acts idempotently by task id: a full task set replaces what it runs,
@@ -80,26 +77,12 @@ public final class FakeAgent implements AutoCloseable {
     }
   }
 
-  private static final List<TaskState> STEPS =
-      List.of(TaskState.ACCEPTED, TaskState.PREPARING, TaskState.STARTING, TaskState.RUNNING);
-
-  private static final class Local {
-    Task task;
-    TaskState state;
-    ScheduledFuture<?> step;
-
-    Local(Task task, TaskState state) {
-      this.task = task;
-      this.state = state;
-    }
-  }
-
   private final Function<String, Channel> channels;
   private final Options options;
   private final ScheduledExecutorService scheduler;
   private final Clock clock;
   private final List<String> managers;
-  private final Map<String, Local> tasks = new HashMap<>();
+  private final FakeRuntime runtime;
   private final Map<String, TaskStatus> unreported = new LinkedHashMap<>();
   private String nodeId = "";
   private int generation;
@@ -128,6 +111,7 @@ public final class FakeAgent implements AutoCloseable {
     this.options = options;
     this.scheduler = scheduler;
     this.clock = clock;
+    this.runtime = new FakeRuntime(this, options, scheduler, clock, this::queue);
   }
 
   /** Registers (in the background) and keeps a session open until closed. */
@@ -227,7 +211,7 @@ public final class FakeAgent implements AutoCloseable {
         sessionsOpened++;
         replaceManagers(message.getAccepted().getManagersList());
         long period = Math.max(10, message.getAccepted().getHeartbeatPeriodMs());
-        cancel(heartbeats);
+        FakeRuntime.cancel(heartbeats);
         heartbeats = scheduler.scheduleAtFixedRate(this::heartbeat, period, period, TimeUnit.MILLISECONDS);
       }
       case REDIRECT -> {
@@ -261,14 +245,14 @@ public final class FakeAgent implements AutoCloseable {
     generation++;
     accepted = false;
     stream = null;
-    cancel(heartbeats);
+    FakeRuntime.cancel(heartbeats);
     String next = managers.get(Math.floorMod(++attempt, managers.size()));
     scheduler.schedule(() -> connect(next), options.reconnectDelay().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void endStream() {
     generation++;
-    cancel(heartbeats);
+    FakeRuntime.cancel(heartbeats);
     if (stream != null) {
       try {
         stream.cancel("agent moves to another manager", null);
@@ -283,24 +267,16 @@ public final class FakeAgent implements AutoCloseable {
     if (stream == null || !accepted || heartbeatsPaused) {
       return;
     }
-    long cpu = 0;
-    long memory = 0;
-    for (Local local : tasks.values()) {
-      if (local.state == TaskState.RUNNING) {
-        cpu += local.task.getSpec().getResources().getReservations().getNanoCpus();
-        memory += local.task.getSpec().getResources().getReservations().getMemoryBytes();
-      }
-    }
     stream.onNext(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
-        .setAppliedSeq(appliedSeq)
-        .setNodeUsage(Resources.newBuilder().setNanoCpus(cpu).setMemoryBytes(memory))).build());
+        .setAppliedSeq(appliedSeq).setNodeUsage(runtime.usage())).build());
   }
 
-  // ------------------------------------------------------------------ runtime
+  // ------------------------------------------------------------------ assignments and reports
 
   private void apply(Assignments assignments) {
     appliedSeq = assignments.getSeq();
     if (assignments.getFull()) {
+      fullSets++;
       endpoints.clear();
       published.clear();
     }
@@ -311,86 +287,12 @@ public final class FakeAgent implements AutoCloseable {
     if (assignments.hasIngressAttachment()) {
       ingressAttachment = assignments.getIngressAttachment();
     }
-    if (assignments.getFull()) {
-      fullSets++;
-      Set<String> keep = new HashSet<>();
-      assignments.getTasksList().forEach(t -> keep.add(t.getMeta().getId()));
-      for (String id : List.copyOf(tasks.keySet())) {
-        if (!keep.contains(id)) {
-          cancel(tasks.remove(id).step);
-        }
-      }
-    }
-    for (String id : assignments.getRemovedTaskIdsList()) {
-      Local gone = tasks.remove(id);
-      if (gone != null) {
-        cancel(gone.step);
-      }
-    }
-    for (Task task : assignments.getTasksList()) {
-      String id = task.getMeta().getId();
-      TaskState recorded = task.getStatus().getState();
-      boolean wanted = task.getDesiredState().getNumber() <= TaskState.RUNNING_VALUE;
-      Local local = tasks.get(id);
-      if (local == null) {
-        if (terminal(recorded)) {
-          continue;
-        }
-        local = new Local(task, recorded.getNumber() < TaskState.ASSIGNED_VALUE ? TaskState.ASSIGNED : recorded);
-        tasks.put(id, local);
-        if (wanted) {
-          step(local);
-        } else {
-          moveTo(local, TaskState.SHUTDOWN, "not wanted");
-        }
-        continue;
-      }
-      local.task = task;
-      if (!wanted && !terminal(local.state)) {
-        cancel(local.step);
-        moveTo(local, TaskState.SHUTDOWN, "stopped on request");
-      } else if (local.state.getNumber() > recorded.getNumber() && !terminal(recorded)) {
-        report(local, ""); // the manager missed this one (lost batch, new leader)
-      }
-    }
+    runtime.apply(assignments);
   }
 
-  /** Advances a task one step (or all steps at once when there is no delay). */
-  private void step(Local local) {
-    while (!terminal(local.state) && local.state != TaskState.RUNNING) {
-      if (tasks.get(local.task.getMeta().getId()) != local) {
-        return;
-      }
-      TaskState next = STEPS.stream().filter(s -> s.getNumber() > local.state.getNumber())
-          .findFirst().orElse(TaskState.RUNNING);
-      if (next == TaskState.RUNNING && options.failsToStart().test(local.task)) {
-        moveTo(local, TaskState.FAILED, "simulated start failure");
-        return;
-      }
-      moveTo(local, next, "");
-      if (!options.stepDelay().isZero() && local.state != TaskState.RUNNING) {
-        local.step = scheduler.schedule(() -> {
-          synchronized (FakeAgent.this) {
-            step(local);
-          }
-        }, options.stepDelay().toMillis(), TimeUnit.MILLISECONDS);
-        return;
-      }
-    }
-  }
-
-  private void moveTo(Local local, TaskState state, String err) {
-    local.state = state;
-    report(local, err);
-  }
-
-  private void report(Local local, String err) {
-    TaskStatus.Builder status = TaskStatus.newBuilder().setState(local.state)
-        .setTimestampMs(clock.millis()).setMessage("fake agent: " + local.state.name().toLowerCase());
-    if (!err.isEmpty() && local.state == TaskState.FAILED) {
-      status.setErr(err);
-    }
-    unreported.put(local.task.getMeta().getId(), status.build());
+  /** Queues a task's new status; the reports flush after {@code reportFlush}. */
+  private void queue(String taskId, TaskStatus status) {
+    unreported.put(taskId, status);
     if (flush == null) {
       flush = scheduler.schedule(this::flushReports, options.reportFlush().toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -409,16 +311,6 @@ public final class FakeAgent implements AutoCloseable {
         TaskStatusUpdate.newBuilder().setTaskId(id).setStatus(status)));
     unreported.clear();
     stream.onNext(AgentMessage.newBuilder().setStatus(report).build());
-  }
-
-  private static boolean terminal(TaskState state) {
-    return state.getNumber() >= TaskState.COMPLETE_VALUE;
-  }
-
-  private static void cancel(ScheduledFuture<?> future) {
-    if (future != null) {
-      future.cancel(false);
-    }
   }
 
   // ------------------------------------------------------------------ control and inspection
@@ -449,9 +341,7 @@ public final class FakeAgent implements AutoCloseable {
 
   /** The runtime's view: task id -> state it has reached. */
   public synchronized Map<String, TaskState> taskStates() {
-    Map<String, TaskState> out = new HashMap<>();
-    tasks.forEach((id, local) -> out.put(id, local.state));
-    return out;
+    return runtime.states();
   }
 
   public synchronized boolean connected() {
@@ -497,7 +387,7 @@ public final class FakeAgent implements AutoCloseable {
     }
     closed = true;
     endStream();
-    cancel(flush);
-    tasks.values().forEach(l -> cancel(l.step));
+    FakeRuntime.cancel(flush);
+    runtime.close();
   }
 }
