@@ -119,23 +119,10 @@ public final class LocalCluster implements AutoCloseable {
     }
     for (String name : names) {
       String self = Channels.IN_PROCESS + name;
-      Membership membership = new Membership() {
-        @Override
-        public String selfAddress() {
-          return self;
-        }
-
-        @Override
-        public Optional<String> leaderAddress() {
-          String leader = log.leader();
-          return leader.isEmpty() ? Optional.empty() : Optional.of(Channels.IN_PROCESS + leader);
-        }
-
-        @Override
-        public List<String> managerAddresses() {
-          return addresses;
-        }
-      };
+      Membership membership = Membership.of(() -> self, () -> {
+        String leader = log.leader();
+        return leader.isEmpty() ? Optional.empty() : Optional.of(Channels.IN_PROCESS + leader);
+      }, () -> addresses);
       AgentDispatcher dispatcher = new AgentDispatcher(log.store(), log.proposer(name), membership,
           clock, ids, config);
       ClusterViewFeed feed = new ClusterViewFeed();

@@ -69,22 +69,8 @@ class AgentAgainstDispatcherTest {
             return true;
         }
     };
-    private final Membership membership = new Membership() {
-        @Override
-        public Optional<String> leaderAddress() {
-            return Optional.of("manager-1");
-        }
-
-        @Override
-        public List<String> managerAddresses() {
-            return List.of("manager-1");
-        }
-
-        @Override
-        public String selfAddress() {
-            return "manager-1";
-        }
-    };
+    private final Membership membership = Membership.of(() -> "manager-1", () -> Optional.of("manager-1"),
+            () -> List.of("manager-1"));
     private final IdGenerator ids = IdGenerator.random();
     private AgentDispatcher dispatcher;
     private Server server;

@@ -11,6 +11,7 @@ import dev.berth.cli.ApiCommand;
 import dev.berth.cli.CliContext;
 import dev.berth.cli.Each;
 import dev.berth.cli.ExitCodes;
+import dev.berth.cli.KeyValue;
 import dev.berth.cli.OutputOptions;
 import dev.berth.cli.UserException;
 import dev.berth.cli.format.Json;
@@ -82,11 +83,8 @@ public final class NetworkCommand {
         spec.setGateway(gateway);
       }
       for (String kv : labels) {
-        int eq = kv.indexOf('=');
-        if (eq == 0 || kv.isEmpty()) {
-          throw UserException.field("--label", "'" + kv + "' has an empty key");
-        }
-        spec.putLabels(eq < 0 ? kv : kv.substring(0, eq), eq < 0 ? "" : kv.substring(eq + 1));
+        KeyValue label = KeyValue.parse("--label", kv);
+        spec.putLabels(label.key(), label.value());
       }
       Network created = api.write((s, w) ->
           s.createNetwork(CreateNetworkRequest.newBuilder().setWrite(w).setSpec(spec).build())).getNetwork();

@@ -15,6 +15,7 @@ import dev.berth.cli.ApiCommand;
 import dev.berth.cli.CliContext;
 import dev.berth.cli.Each;
 import dev.berth.cli.ExitCodes;
+import dev.berth.cli.KeyValue;
 import dev.berth.cli.OutputOptions;
 import dev.berth.cli.UserException;
 import dev.berth.cli.format.Cpus;
@@ -162,12 +163,8 @@ public final class NodeCommand {
         });
       }
       for (String kv : labelAdd) {
-        int eq = kv.indexOf('=');
-        String key = eq < 0 ? kv : kv.substring(0, eq);
-        if (key.isEmpty()) {
-          throw UserException.field("--label-add", "'" + kv + "' has an empty key");
-        }
-        req.putLabelAdd(key, eq < 0 ? "" : kv.substring(eq + 1));
+        KeyValue label = KeyValue.parse("--label-add", kv);
+        req.putLabelAdd(label.key(), label.value());
       }
       req.addAllLabelRm(labelRm);
       if (role != null) {

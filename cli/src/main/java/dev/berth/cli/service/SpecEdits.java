@@ -8,6 +8,7 @@ import dev.berth.api.v1.PlacementPreference;
 import dev.berth.api.v1.PortConfig;
 import dev.berth.api.v1.ServiceSpec;
 import dev.berth.api.v1.TaskSpec;
+import dev.berth.cli.KeyValue;
 import dev.berth.cli.UserException;
 import java.util.ArrayList;
 import java.util.List;
@@ -121,11 +122,8 @@ public record SpecEdits(
       }
     }
     for (String add : edit.add()) {
-      String k = key(add);
-      if (k.isEmpty()) {
-        throw UserException.field(edit.addFlag(), "'" + add + "' has an empty key");
-      }
-      put.put(k, add.indexOf('=') < 0 ? "" : add.substring(add.indexOf('=') + 1));
+      KeyValue kv = KeyValue.parse(edit.addFlag(), add);
+      put.put(kv.key(), kv.value());
     }
   }
 

@@ -10,7 +10,6 @@ import dev.berth.manager.orchestrator.ReconcileLoop;
 import dev.berth.manager.store.Proposer;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -45,23 +44,11 @@ public final class LeaderWiring {
         return raft != null && raft.isLeader();
       }
     };
-    Membership membership = new Membership() {
-      @Override
-      public String selfAddress() {
-        return server.identity() == null ? "" : server.identity().apiAddr();
-      }
-
-      @Override
-      public Optional<String> leaderAddress() {
-        return Optional.ofNullable(server.leaderAddr()).filter(a -> !a.isEmpty());
-      }
-
-      @Override
-      public List<String> managerAddresses() {
-        return server.store().read(v -> v.nodes().stream().filter(Node::hasManagerStatus)
-            .map(n -> n.getManagerStatus().getAddr()).filter(a -> !a.isEmpty()).sorted().toList());
-      }
-    };
+    Membership membership = Membership.of(
+        () -> server.identity() == null ? "" : server.identity().apiAddr(),
+        () -> Optional.ofNullable(server.leaderAddr()).filter(a -> !a.isEmpty()),
+        () -> server.store().read(v -> v.nodes().stream().filter(Node::hasManagerStatus)
+            .map(n -> n.getManagerStatus().getAddr()).filter(a -> !a.isEmpty()).sorted().toList()));
     AgentDispatcher dispatcher = new AgentDispatcher(server.store(), proposer, membership, clock, ids, config);
     ClusterViewFeed feed = new ClusterViewFeed();
     ReconcileLoop loop = new ReconcileLoop(server.store(), proposer, clock, feed,

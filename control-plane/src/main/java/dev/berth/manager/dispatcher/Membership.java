@@ -2,6 +2,7 @@ package dev.berth.manager.dispatcher;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Where agents find managers: the public gRPC addresses (host:port) of the managers and of
@@ -18,6 +19,26 @@ public interface Membership {
 
   /** Every manager's agent-facing address. */
   List<String> managerAddresses();
+
+  /** A membership that asks the three suppliers on each call (they must be thread-safe and cheap). */
+  static Membership of(Supplier<String> self, Supplier<Optional<String>> leader, Supplier<List<String>> managers) {
+    return new Membership() {
+      @Override
+      public String selfAddress() {
+        return self.get();
+      }
+
+      @Override
+      public Optional<String> leaderAddress() {
+        return leader.get();
+      }
+
+      @Override
+      public List<String> managerAddresses() {
+        return managers.get();
+      }
+    };
+  }
 
   /** Manager addresses with the leader (when known) first. */
   default List<String> leaderFirst() {

@@ -43,6 +43,24 @@ final class CgroupFiles {
     return 0;
   }
 
+  /**
+   * Runs {@code setup} on a newly made cgroup and returns it; when setup fails, removes the cgroup
+   * (a failure of that is added to the first as suppressed) and rethrows, so no half-set cgroup stays.
+   */
+  static ContainerCgroup removedOnFailure(ContainerCgroup cg, Runnable setup) {
+    try {
+      setup.run();
+      return cg;
+    } catch (RuntimeException e) {
+      try {
+        cg.remove();
+      } catch (RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
   static void mkdirIfAbsent(CgroupFs fs, Path dir) {
     if (fs.exists(dir)) {
       return;

@@ -3,6 +3,7 @@ package dev.berth.agent.cgroup;
 import static dev.berth.agent.cgroup.CgroupFiles.keyed;
 import static dev.berth.agent.cgroup.CgroupFiles.mkdirIfAbsent;
 import static dev.berth.agent.cgroup.CgroupFiles.readLong;
+import static dev.berth.agent.cgroup.CgroupFiles.removedOnFailure;
 import static dev.berth.agent.cgroup.CgroupFiles.rmdirIfPresent;
 import static dev.berth.agent.cgroup.CgroupFiles.write;
 
@@ -81,7 +82,7 @@ public final class CgroupV1Manager implements CgroupManager {
     if (cg.joinDirs().stream().anyMatch(fs::exists)) {
       throw new CgroupException("cgroup for container " + containerId + " already exists under " + parentName);
     }
-    try {
+    return removedOnFailure(cg, () -> {
       for (Path p : cg.joinDirs()) {
         mkdirIfAbsent(fs, p.getParent());
         mkdirIfAbsent(fs, p);
@@ -106,15 +107,7 @@ public final class CgroupV1Manager implements CgroupManager {
           write(fs, dev.resolve("devices.allow"), rule);
         }
       }
-      return cg;
-    } catch (RuntimeException e) {
-      try {
-        cg.remove();
-      } catch (RuntimeException suppressed) {
-        e.addSuppressed(suppressed);
-      }
-      throw e;
-    }
+    });
   }
 
   @Override

@@ -4,6 +4,7 @@ import static dev.berth.agent.cgroup.CgroupFiles.keyed;
 import static dev.berth.agent.cgroup.CgroupFiles.mkdirIfAbsent;
 import static dev.berth.agent.cgroup.CgroupFiles.read;
 import static dev.berth.agent.cgroup.CgroupFiles.readLong;
+import static dev.berth.agent.cgroup.CgroupFiles.removedOnFailure;
 import static dev.berth.agent.cgroup.CgroupFiles.rmdirIfPresent;
 import static dev.berth.agent.cgroup.CgroupFiles.write;
 
@@ -73,7 +74,7 @@ public final class CgroupV2Manager implements CgroupManager {
     } catch (IOException e) {
       throw new CgroupException("creating cgroup " + leaf + ": " + e.getMessage(), e);
     }
-    try {
+    return removedOnFailure(cg, () -> {
       long quota = limits.cfsQuotaUs();
       write(fs, leaf.resolve("cpu.max"), (quota < 0 ? "max" : Long.toString(quota)) + " " + CgroupLimits.CFS_PERIOD_US);
       write(fs, leaf.resolve("cpu.weight"), Long.toString(limits.cpuWeight()));
@@ -84,15 +85,7 @@ public final class CgroupV2Manager implements CgroupManager {
         }
       }
       write(fs, leaf.resolve("pids.max"), Long.toString(limits.pidsLimit()));
-      return cg;
-    } catch (RuntimeException e) {
-      try {
-        cg.remove();
-      } catch (RuntimeException suppressed) {
-        e.addSuppressed(suppressed);
-      }
-      throw e;
-    }
+    });
   }
 
   @Override

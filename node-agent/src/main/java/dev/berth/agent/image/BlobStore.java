@@ -84,21 +84,7 @@ final class BlobStore {
         if (has(d)) {
             return path(d);
         }
-        CompletableFuture<Path> mine = new CompletableFuture<>();
-        CompletableFuture<Path> running = inFlight.putIfAbsent(d, mine);
-        if (running != null) {
-            return Futures.await(running);
-        }
-        try {
-            Path p = has(d) ? path(d) : fetch(d, size, what, source);
-            mine.complete(p);
-            return p;
-        } catch (ImageException | RuntimeException e) {
-            mine.completeExceptionally(e);
-            throw e;
-        } finally {
-            inFlight.remove(d, mine);
-        }
+        return Futures.shared(inFlight, d, () -> has(d) ? path(d) : fetch(d, size, what, source));
     }
 
     private Path fetch(Digest d, long size, String what, Source source) throws ImageException {

@@ -103,30 +103,16 @@ public final class ImageService {
     public PulledImage pull(String reference, RegistryCredentials creds) throws ImageException {
         ImageReference ref = ImageReference.parse(reference);
         String key = ref + "|" + (creds.isAnonymous() ? "" : creds.username());
-        CompletableFuture<PulledImage> mine = new CompletableFuture<>();
-        CompletableFuture<PulledImage> running = pulls.putIfAbsent(key, mine);
-        if (running != null) {
-            return Futures.await(running);
-        }
-        try {
-            PulledImage image = locked(() -> {
-                PulledImage pulled = doPull(ref, creds);
-                try {
-                    marks.touch(pulled.digest(), clock.instant());
-                } catch (IOException e) {
-                    throw new ImageException(ImageException.Kind.LOCAL_IO, "recording the pull of " + ref + ": "
-                            + e.getMessage(), e);
-                }
-                return pulled;
-            });
-            mine.complete(image);
-            return image;
-        } catch (ImageException | RuntimeException e) {
-            mine.completeExceptionally(e);
-            throw e;
-        } finally {
-            pulls.remove(key, mine);
-        }
+        return Futures.shared(pulls, key, () -> locked(() -> {
+            PulledImage pulled = doPull(ref, creds);
+            try {
+                marks.touch(pulled.digest(), clock.instant());
+            } catch (IOException e) {
+                throw new ImageException(ImageException.Kind.LOCAL_IO, "recording the pull of " + ref + ": "
+                        + e.getMessage(), e);
+            }
+            return pulled;
+        }));
     }
 
     /**
@@ -258,11 +244,7 @@ public final class ImageService {
         }
     }
 
-    private interface Action<T> {
-        T run() throws ImageException;
-    }
-
-    private <T> T locked(Action<T> action) throws ImageException {
+    private <T> T locked(Futures.Work<T> action) throws ImageException {
         gcLock.readLock().lock();
         try {
             return action.run();

@@ -62,21 +62,7 @@ final class LayerStore {
         if (has(diffId)) {
             return path(diffId);
         }
-        CompletableFuture<Path> mine = new CompletableFuture<>();
-        CompletableFuture<Path> running = inFlight.putIfAbsent(diffId, mine);
-        if (running != null) {
-            return Futures.await(running);
-        }
-        try {
-            Path p = has(diffId) ? path(diffId) : unpack(blob, diffId, what);
-            mine.complete(p);
-            return p;
-        } catch (ImageException | RuntimeException e) {
-            mine.completeExceptionally(e);
-            throw e;
-        } finally {
-            inFlight.remove(diffId, mine);
-        }
+        return Futures.shared(inFlight, diffId, () -> has(diffId) ? path(diffId) : unpack(blob, diffId, what));
     }
 
     private Path unpack(Digest blob, Digest diffId, String what) throws ImageException {

@@ -5,7 +5,6 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -31,6 +30,7 @@ final class FakeCgroupV2Fs implements CgroupFs {
       "memory.events", "memory.stat", "pids.current");
 
   private final Path root;
+  private final HostCgroupFs host = new HostCgroupFs();
 
   FakeCgroupV2Fs(Path root, String... rootControllers) throws IOException {
     this.root = root;
@@ -162,18 +162,14 @@ final class FakeCgroupV2Fs implements CgroupFs {
     Files.writeString(file, content);
   }
 
+  // The tree is real directories: finding cgroups in it is the host's way.
   @Override
   public boolean exists(Path path) {
-    return Files.exists(path);
+    return host.exists(path);
   }
 
   @Override
   public List<Path> children(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      return List.of();
-    }
-    try (Stream<Path> s = Files.list(dir)) {
-      return new ArrayList<>(s.filter(Files::isDirectory).sorted().toList());
-    }
+    return host.children(dir);
   }
 }

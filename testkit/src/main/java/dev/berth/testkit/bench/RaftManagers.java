@@ -76,22 +76,8 @@ final class RaftManagers implements AutoCloseable {
       RaftSettings settings = RaftSettings.defaults("127.0.0.1", raftPorts[i], dir.resolve("m" + i)).roomy();
       RaftNode raft = new RaftNode("m" + i, group, peers, settings, sm, false);
       raftRef.set(raft);
-      Membership membership = new Membership() {
-        @Override
-        public String selfAddress() {
-          return self;
-        }
-
-        @Override
-        public Optional<String> leaderAddress() {
-          return raftRef.get().leaderId().map(id -> agentAddresses.get(Integer.parseInt(id.toString().substring(1))));
-        }
-
-        @Override
-        public List<String> managerAddresses() {
-          return agentAddresses;
-        }
-      };
+      Membership membership = Membership.of(() -> self, () -> raftRef.get().leaderId()
+          .map(id -> agentAddresses.get(Integer.parseInt(id.toString().substring(1)))), () -> agentAddresses);
       AgentDispatcher dispatcher = new AgentDispatcher(store, raft, membership, clock, ids, config);
       dispatcherRef.set(dispatcher);
       ClusterViewFeed feed = new ClusterViewFeed();
