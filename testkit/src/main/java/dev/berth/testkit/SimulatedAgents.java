@@ -1,12 +1,8 @@
 package dev.berth.testkit;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,21 +40,15 @@ public final class SimulatedAgents implements java.util.concurrent.Callable<Inte
     if (count < 1) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--agents: must be at least 1");
     }
-    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
-    Channels channels = new Channels();
-    List<FakeAgent> agents = new ArrayList<>();
+    FakeAgentFleet fleet = new FakeAgentFleet(2);
     for (int i = 1; i <= count; i++) {
-      FakeAgent agent = new FakeAgent(managers, channels::get,
-          FakeAgent.Options.of(token, prefix + "-" + i).withStepDelay(Duration.ofMillis(stepDelayMs)),
-          scheduler, Clock.systemUTC());
-      agents.add(agent);
-      agent.start();
+      fleet.start(managers, FakeAgent.Options.of(token, prefix + "-" + i)
+          .withStepDelay(Duration.ofMillis(stepDelayMs)));
     }
+    List<FakeAgent> agents = fleet.agents();
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      agents.forEach(FakeAgent::close);
-      channels.close();
-      scheduler.shutdownNow();
+      fleet.close();
       stop.countDown();
     }));
     System.out.printf("%d simulated agents joining %s (Ctrl-C to stop)%n", count, managers);

@@ -15,14 +15,10 @@ import dev.berth.api.v1.TaskSpec;
 import dev.berth.api.v1.TaskState;
 import dev.berth.manager.SingleManager;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -38,18 +34,14 @@ class ConstraintPlacementTest {
   @Test
   void constrainedServiceRunsOnlyInZoneAAndImpossibleOneExplainsWhy() throws Exception {
     SingleManager manager = SingleManager.start(dir);
-    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
-    Channels channels = new Channels();
-    List<FakeAgent> agents = new ArrayList<>();
+    FakeAgentFleet fleet = new FakeAgentFleet(2);
     try {
       String token = manager.workerToken();
       String[][] zones = {{"a1", "a"}, {"a2", "a"}, {"b1", "b"}};
       for (String[] z : zones) {
-        FakeAgent agent = new FakeAgent(List.of(manager.addr()), channels::get,
-            FakeAgent.Options.of(token, z[0]).withLabels(Map.of("zone", z[1])), scheduler, Clock.systemUTC());
-        agents.add(agent);
-        agent.start();
+        fleet.start(List.of(manager.addr()), FakeAgent.Options.of(token, z[0]).withLabels(Map.of("zone", z[1])));
       }
+      List<FakeAgent> agents = fleet.agents();
       await().atMost(Duration.ofSeconds(60)).until(() -> agents.stream().allMatch(a -> !a.nodeId().isEmpty()
           && manager.nodeState(a.nodeId()) == NodeState.NODE_READY));
       Set<String> zoneA = Set.of(agents.get(0).nodeId(), agents.get(1).nodeId());
@@ -58,7 +50,7 @@ class ConstraintPlacementTest {
       create(manager, "nowhere", "lost", 1, "node.labels.zone==c");
 
       ClusterServiceGrpc.ClusterServiceBlockingStub client = ClusterServiceGrpc
-          .newBlockingStub(channels.get(manager.addr()));
+          .newBlockingStub(fleet.channels().get(manager.addr()));
       await().atMost(Duration.ofSeconds(60)).until(() -> running(client, "web").size() == 4);
       assertThat(running(client, "web")).extracting(Task::getNodeId).allMatch(zoneA::contains);
       assertThat(agents.get(2).taskStates()).as("zone b agent runs nothing").isEmpty();
@@ -72,11 +64,7 @@ class ConstraintPlacementTest {
                 + " on 1 node, constraint node.labels.zone==c unmet on 3 nodes)");
           }));
     } finally {
-      for (FakeAgent agent : agents) {
-        agent.close();
-      }
-      channels.close();
-      scheduler.shutdownNow();
+      fleet.close();
       manager.close();
     }
   }

@@ -15,11 +15,8 @@ import dev.berth.manager.dispatcher.DispatcherConfig;
 import dev.berth.manager.orchestrator.TaskStates;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -28,19 +25,15 @@ import org.junit.jupiter.api.Test;
 class DispatcherIntegrationTest {
   static final Duration WAIT = Duration.ofSeconds(30);
 
-  final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
-  final Channels channels = new Channels();
-  final List<FakeAgent> agents = new ArrayList<>();
+  final FakeAgentFleet fleet = new FakeAgentFleet(2);
   LocalCluster cluster;
 
   @AfterEach
   void tearDown() {
-    agents.forEach(FakeAgent::close);
-    channels.close();
+    fleet.close();
     if (cluster != null) {
       cluster.close();
     }
-    scheduler.shutdownNow();
   }
 
   LocalCluster start(DispatcherConfig config, long orphanAfterMs) {
@@ -51,11 +44,7 @@ class DispatcherIntegrationTest {
   }
 
   FakeAgent agent(String hostname, List<String> managers) {
-    FakeAgent agent = new FakeAgent(managers, channels::get,
-        FakeAgent.Options.of(cluster.workerToken(), hostname), scheduler, Clock.systemUTC());
-    agents.add(agent);
-    agent.start();
-    return agent;
+    return fleet.start(managers, FakeAgent.Options.of(cluster.workerToken(), hostname));
   }
 
   static ServiceSpec web(long replicas) {
@@ -87,7 +76,7 @@ class DispatcherIntegrationTest {
 
     java.util.concurrent.BlockingQueue<Object> got = new java.util.concurrent.LinkedBlockingQueue<>();
     io.grpc.stub.StreamObserver<dev.berth.api.v1.AgentMessage> requests =
-        dev.berth.api.v1.AgentServiceGrpc.newStub(channels.get("inproc:m2")).session(
+        dev.berth.api.v1.AgentServiceGrpc.newStub(fleet.channels().get("inproc:m2")).session(
             new io.grpc.stub.StreamObserver<>() {
               public void onNext(dev.berth.api.v1.ManagerMessage m) { got.add(m); }
               public void onError(Throwable t) { got.add(t); }
@@ -289,7 +278,7 @@ class DispatcherIntegrationTest {
     start(DispatcherConfig.defaults(), 60_000);
     io.grpc.StatusRuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(
         io.grpc.StatusRuntimeException.class,
-        () -> dev.berth.api.v1.AgentServiceGrpc.newBlockingStub(channels.get("inproc:m1"))
+        () -> dev.berth.api.v1.AgentServiceGrpc.newBlockingStub(fleet.channels().get("inproc:m1"))
             .register(dev.berth.api.v1.RegisterRequest.newBuilder()
                 .setToken("BERTH-1-placeholder-wrongsecret").build()));
     assertThat(refused.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);
@@ -301,11 +290,8 @@ class DispatcherIntegrationTest {
   @Test
   void failedTasksAreRestartedInTheirSlotThroughTheRealStore() {
     start(DispatcherConfig.defaults(), 60_000);
-    FakeAgent agent = new FakeAgent(List.of("inproc:m1"), channels::get,
-        FakeAgent.Options.of(cluster.workerToken(), "flaky").withFailures(t -> t.getAttempt() == 0),
-        scheduler, Clock.systemUTC());
-    agents.add(agent);
-    agent.start();
+    FakeAgent agent = fleet.start(List.of("inproc:m1"),
+        FakeAgent.Options.of(cluster.workerToken(), "flaky").withFailures(t -> t.getAttempt() == 0));
     await().atMost(WAIT).until(() -> nodeState(agent) == NodeState.NODE_READY);
 
     String web = cluster.createService(web(2));

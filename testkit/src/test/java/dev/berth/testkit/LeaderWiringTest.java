@@ -11,11 +11,8 @@ import dev.berth.api.v1.TaskSpec;
 import dev.berth.api.v1.TaskState;
 import dev.berth.manager.SingleManager;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,14 +23,9 @@ class LeaderWiringTest {
   @Test
   void aFakeAgentJoinsAManagerServerAndRunsAService() throws Exception {
     SingleManager manager = SingleManager.start(dir);
-    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
-    Channels channels = new Channels();
-    FakeAgent agent = null;
+    FakeAgentFleet fleet = new FakeAgentFleet(2);
     try {
-      agent = new FakeAgent(List.of(manager.addr()), channels::get,
-          FakeAgent.Options.of(manager.workerToken(), "wired"), scheduler, Clock.systemUTC());
-      agent.start();
-      FakeAgent joined = agent;
+      FakeAgent joined = fleet.start(List.of(manager.addr()), FakeAgent.Options.of(manager.workerToken(), "wired"));
       await().atMost(Duration.ofSeconds(60)).until(() -> !joined.nodeId().isEmpty()
           && manager.nodeState(joined.nodeId()) == NodeState.NODE_READY);
 
@@ -47,11 +39,7 @@ class LeaderWiringTest {
       assertThat(joined.taskStates()).hasSize(3);
       assertThat(manager.wiring().dispatcher().connectedAgents()).isEqualTo(1);
     } finally {
-      if (agent != null) {
-        agent.close();
-      }
-      channels.close();
-      scheduler.shutdownNow();
+      fleet.close();
       manager.close();
     }
   }

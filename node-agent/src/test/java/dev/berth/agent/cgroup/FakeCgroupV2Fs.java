@@ -94,7 +94,7 @@ final class FakeCgroupV2Fs implements CgroupFs {
 
   @Override
   public String read(Path file) throws IOException {
-    return Files.readString(file);
+    return host.read(file);
   }
 
   @Override

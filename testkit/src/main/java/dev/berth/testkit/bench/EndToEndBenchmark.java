@@ -17,16 +17,11 @@ import dev.berth.manager.dispatcher.DispatcherConfig;
 import dev.berth.manager.dispatcher.JoinTokens;
 import dev.berth.manager.orchestrator.IdGenerator;
 import dev.berth.manager.store.ClusterStore;
-import dev.berth.testkit.Channels;
 import dev.berth.testkit.FakeAgent;
+import dev.berth.testkit.FakeAgentFleet;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -48,9 +43,7 @@ public final class EndToEndBenchmark {
     // FakeAgent registers with a blocking call on this pool: its size bounds how many agents
     // register at once (8 made the manager's registration batches ~3 agents each).
     int threads = Integer.getInteger("berth.bench.agentThreads", 64);
-    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(threads);
-    Channels channels = new Channels();
-    List<FakeAgent> fakes = new ArrayList<>();
+    FakeAgentFleet fleet = new FakeAgentFleet(threads);
     try (RaftManagers cluster = new RaftManagers(3, dir, DispatcherConfig.defaults())) {
       waitFor("leader", 60, () -> cluster.leader().isPresent());
       RaftManagers.Manager leader = cluster.leader().orElseThrow();
@@ -64,10 +57,7 @@ public final class EndToEndBenchmark {
 
       long joinStart = System.nanoTime();
       for (int i = 0; i < agents; i++) {
-        FakeAgent agent = new FakeAgent(cluster.agentAddresses(), channels::get,
-            FakeAgent.Options.of("BERTH-1-bench-" + secret, "sim-" + i), scheduler, Clock.systemUTC());
-        fakes.add(agent);
-        agent.start();
+        fleet.start(cluster.agentAddresses(), FakeAgent.Options.of("BERTH-1-bench-" + secret, "sim-" + i));
       }
       waitFor("all agents registered", 900, () -> store.read(v -> v.nodes().size()) == agents);
       double registeredS = (System.nanoTime() - joinStart) / 1e9;
@@ -132,9 +122,7 @@ public final class EndToEndBenchmark {
           leader.dispatcher().statusBatcher().proposedEntries(), perAgentMin, perAgentMax);
       code = 0;
     } finally {
-      fakes.forEach(FakeAgent::close);
-      channels.close();
-      scheduler.shutdownNow();
+      fleet.close();
       deleteTree(dir);
     }
     System.exit(code); // Ratis leaves non-daemon threads behind (NOTES.md)
