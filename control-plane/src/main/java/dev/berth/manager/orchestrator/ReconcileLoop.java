@@ -4,7 +4,9 @@ import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.Command;
 import dev.berth.internal.v1.LogEntry;
 import dev.berth.manager.store.Proposer;
+import dev.berth.manager.store.DetachedView;
 import dev.berth.manager.store.Store;
+import dev.berth.manager.store.StoreView;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
@@ -15,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Runs the reconcilers on the leader: plan against a snapshot, then commit through the log.
+ * Runs the reconcilers on the leader: plan against a snapshot (a {@link DetachedView}, copied
+ * under the store's read lock and scanned outside it), then commit through the log.
  * A round runs each reconciler in order on a fresh view and waits for its plan to apply before
  * the next one looks, so no two reconcilers act on the same stale picture. Rounds are
  * triggered by applied store changes (coalesced: at most one round pending, started after a
@@ -141,13 +144,15 @@ public final class ReconcileLoop implements AutoCloseable {
     }
   }
 
-  /** Plans with one reconciler and commits its plan; returns the time spent reading the store. */
+  /** Plans with one reconciler and commits its plan; returns the time spent planning. */
   private long runOne(Reconciler reconciler) {
     long start = System.nanoTime();
     long read = -1;
     try {
       long now = clock.millis();
-      List<Command> commands = store.read(view -> reconciler.reconcile(view, now));
+      // Planned on a copy: the scan no longer holds the store's lock, which apply waits for.
+      StoreView view = store.read(DetachedView::of);
+      List<Command> commands = reconciler.reconcile(view, now);
       read = System.nanoTime() - start;
       if (commands.isEmpty()) {
         return read;
