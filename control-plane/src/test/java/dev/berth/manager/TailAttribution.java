@@ -27,38 +27,61 @@ import jdk.jfr.consumer.RecordingFile;
 public final class TailAttribution {
   private record Span(String jvm, String kind, long from, long to) {}
 
+  /** When each manager became leader ("leads term" log lines), in epoch micros, by manager. */
+  private record Term(long from, String manager) {}
+
   private TailAttribution() {}
 
   public static void main(String[] args) throws IOException {
     Path dir = Path.of(args[0]);
     long threshold = args.length > 2 ? Long.parseLong(args[2]) * 1000 : 50_000;
+    long warmupMs = args.length > 3 ? Long.parseLong(args[3]) * 1000 : 0;
     List<String> lines = Files.readAllLines(dir.resolve("status-trace.csv"));
     String leader = Path.of(lines.get(0).substring("# leader ".length())).getFileName().toString();
     List<Span> spans = new ArrayList<>();
+    java.time.LocalDate day = Instant.ofEpochSecond(Long.parseLong(lines.get(2).split(",")[0]) / 1_000_000)
+        .atZone(ZoneOffset.UTC).toLocalDate();
+    List<Term> terms = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       Path jfr = dir.resolve("m" + i + ".jfr");
       if (Files.exists(jfr)) {
-        String name = ("m" + i).equals(leader) ? "leader" : "m" + i;
-        read(jfr, name, spans);
+        read(jfr, "m" + i, spans);
+      }
+      Path log = dir.resolve("m" + i + ".log");
+      if (Files.exists(log)) {
+        for (String l : Files.readAllLines(log)) {
+          if (l.contains(" leads term ")) {
+            Instant at = LocalTime.parse(l.substring(0, 12)).atDate(day).toInstant(ZoneOffset.UTC);
+            terms.add(new Term(micros(at), "m" + i));
+          }
+        }
       }
     }
+    terms.sort(java.util.Comparator.comparingLong(Term::from));
+    System.out.println("leaderships: " + terms.stream().map(t -> t.manager() + " from "
+        + LocalTime.ofInstant(Instant.ofEpochSecond(t.from() / 1_000_000, t.from() % 1_000_000 * 1000), ZoneOffset.UTC))
+        .toList() + " (trace header: " + leader + ")");
+    // name each manager's stall by the role it had then: leader or follower
+    spans.replaceAll(sp -> sp.jvm().startsWith("m")
+        ? new Span(roleAt(terms, sp.jvm(), sp.from()), sp.kind(), sp.from(), sp.to()) : sp);
     read(Path.of(args[1]), "harness", spans);
-    Map<String, long[]> causes = new TreeMap<>(); // cause -> {entries, ms}
-    int slow = 0;
-    int all = 0;
+    Map<String, Map<String, long[]>> causes = new TreeMap<>(); // window -> cause -> {entries, ms}
+    Map<String, int[]> counts = new TreeMap<>(); // window -> {slow, all}
     StringBuilder detail = new StringBuilder();
     for (String line : lines) {
       if (line.startsWith("#")) {
         continue;
       }
-      all++;
       String[] f = line.split(",");
       long from = Long.parseLong(f[0]);
       long lat = Long.parseLong(f[1]);
+      String window = Long.parseLong(f[3]) < warmupMs ? "1 warm-up" : "2 measured";
+      int[] n = counts.computeIfAbsent(window, k -> new int[2]);
+      n[1]++;
       if (lat <= threshold) {
         continue;
       }
-      slow++;
+      n[0]++;
       long to = from + lat;
       Map<String, Long> overlap = overlaps(spans, from, to);
       String cause = blocking(overlap, lat / 5);
@@ -69,7 +92,7 @@ public final class TailAttribution {
         cause = before != null ? "backlog after " + before
             : jit >= lat / 2 ? "CPU: JIT compiling (no stall)" : "CPU/queueing (no stall)";
       }
-      long[] c = causes.computeIfAbsent(cause, k -> new long[2]);
+      long[] c = causes.computeIfAbsent(window, k -> new TreeMap<>()).computeIfAbsent(cause, k -> new long[2]);
       c[0]++;
       c[1] += lat / 1000;
       detail.append(String.format("%s +%ss %4d ms %4s ch -> %-28s %s%n",
@@ -79,10 +102,22 @@ public final class TailAttribution {
               .map(e -> e.getKey() + "=" + e.getValue() / 1000).toList()));
     }
     System.out.print(detail);
-    System.out.printf("%d of %d entries > %d ms; cause (largest overlapping stall, >= 1/5 of the entry):%n",
-        slow, all, threshold / 1000);
-    causes.forEach((k, v) -> System.out.printf("  %-34s %4d entries, %6d ms summed latency%n", k, v[0], v[1]));
+    causes.forEach((window, byCause) -> {
+      System.out.printf("%s: %d of %d entries > %d ms; cause (largest overlapping stall, >= 1/5 of the entry):%n",
+          window, counts.get(window)[0], counts.get(window)[1], threshold / 1000);
+      byCause.forEach((k, v) -> System.out.printf("  %-46s %4d entries, %6d ms summed latency%n", k, v[0], v[1]));
+    });
     summary(spans);
+  }
+
+  private static String roleAt(List<Term> terms, String manager, long at) {
+    String leading = null;
+    for (Term t : terms) {
+      if (t.from() <= at) {
+        leading = t.manager();
+      }
+    }
+    return manager.equals(leading) ? "leader" : "follower";
   }
 
   private static Map<String, Long> overlaps(List<Span> spans, long from, long to) {
@@ -96,10 +131,29 @@ public final class TailAttribution {
     return overlap;
   }
 
-  /** The stall (not the concurrent compilation) overlapping the most, if at least {@code min}. */
+  /**
+   * The stall overlapping the entry the most, if at least {@code min}: first on the leader's
+   * commit path or in the harness, then a follower's pause or fsync (a commit needs one follower).
+   * Compilation, background snapshot writes and a follower's apply run beside the commit path:
+   * they take CPU but hold no entry, so they are never named the cause.
+   */
   private static String blocking(Map<String, Long> overlap, long min) {
-    return overlap.entrySet().stream().filter(e -> !e.getKey().contains(":jit-") && e.getValue() >= min)
-        .max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(null);
+    for (boolean follower : new boolean[] {false, true}) {
+      String c = overlap.entrySet().stream()
+          .filter(e -> e.getValue() >= min && onCommitPath(e.getKey()) && e.getKey().startsWith("follower:") == follower)
+          .max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(null);
+      if (c != null) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  private static boolean onCommitPath(String key) {
+    if (key.contains(":jit-") || key.contains(":bg-")) {
+      return false;
+    }
+    return !key.startsWith("follower:") || key.endsWith(":gc-pause") || key.contains(":fsync");
   }
 
   /** Totals per JVM and kind over the whole recording, for context. */
@@ -155,8 +209,8 @@ public final class TailAttribution {
         }
         return "store-" + k + (e.getDuration().toMillis() >= 10 ? ">=10ms" : "");
       }
-      case "dev.berth.Snapshot":
-        return "snapshot";
+      case "dev.berth.Snapshot": // written on the apply thread, or beside it (SnapshotWriter)
+        return thread.equals("berth-snapshot-writer") ? "bg-snapshot-write" : "snapshot";
       default:
         return null;
     }
