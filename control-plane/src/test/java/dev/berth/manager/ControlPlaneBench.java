@@ -71,6 +71,7 @@ public final class ControlPlaneBench {
     int batch = args.length > 1 ? Integer.parseInt(args[1]) : 500;
     int inflight = args.length > 2 ? Integer.parseInt(args[2]) : 4;
     Path dir = Files.createTempDirectory("berth-bench");
+    System.out.println("bench dir (manager logs): " + dir);
     List<ManagerProcess> ms = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
@@ -255,7 +256,7 @@ public final class ControlPlaneBench {
       }
       int rate = Integer.getInteger("berth.bench.statusRate", 0);
       if (rate > 0) { // open loop through the dispatcher's batcher instead of the fixed entries below
-        StatusLoad.run(c, tasks, nodes, ts, rate);
+        StatusLoad.run(c, tasks, nodes, ts, rate, ms.get(0).stateDir.getParent(), leaderOf(ms).stateDir.toString());
         return;
       }
       TaskState[] states = {TaskState.ACCEPTED, TaskState.PREPARING, TaskState.STARTING, TaskState.RUNNING};

@@ -1,5 +1,6 @@
 package dev.berth.manager;
 
+import dev.berth.api.v1.ContainerStatus;
 import dev.berth.api.v1.TaskState;
 import dev.berth.api.v1.TaskStatus;
 import dev.berth.internal.v1.ApplyResult;
@@ -10,7 +11,10 @@ import dev.berth.internal.v1.TaskStatusChange;
 import dev.berth.manager.dispatcher.DispatcherConfig;
 import dev.berth.manager.dispatcher.StatusBatcher;
 import dev.berth.manager.store.Proposer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,14 +38,26 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 final class StatusLoad {
   private StatusLoad() {}
 
-  static void run(RaftClient client, int tasks, int nodes, long ts, int ratePerSec) throws Exception {
-    ConcurrentLinkedQueue<long[]> entries = new ConcurrentLinkedQueue<>(); // {latency ns, changes}
+  /**
+   * Offers the load; with {@code berth.bench.warmupSeconds} W > 0 it first offers W seconds of
+   * the same load unmeasured (JIT compilation and heap sizing of long-running managers, as JMH's
+   * warm-up iterations), and reports that window (cold) and the measured one apart. After the
+   * four state rounds the load continues with health changes of the RUNNING tasks (each a real
+   * update of the task, through the same apply path). {@code berth.bench.trace=true} writes
+   * every entry (send time, latency, changes) to {@code <benchDir>/status-trace.csv}.
+   */
+  static void run(RaftClient client, int tasks, int nodes, long ts, int ratePerSec, Path benchDir, String leader)
+      throws Exception {
+    ConcurrentLinkedQueue<long[]> entries = new ConcurrentLinkedQueue<>(); // {send ns, latency ns, changes, epoch us}
+    long t0 = System.nanoTime();
     Proposer proposer = new Proposer() {
       @Override
       public CompletableFuture<ApplyResult> propose(LogEntry e) {
         long s = System.nanoTime();
+        Instant wall = Instant.now();
         int changes = e.getCommandsList().stream().mapToInt(c -> c.getReportTaskStatus().getChangesCount()).sum();
-        return send(client, e).whenComplete((r, err) -> entries.add(new long[] {System.nanoTime() - s, changes}));
+        return send(client, e).whenComplete((r, err) -> entries.add(new long[] {s - t0, System.nanoTime() - s, changes,
+            wall.getEpochSecond() * 1_000_000L + wall.getNano() / 1_000}));
       }
 
       @Override
@@ -54,9 +70,9 @@ final class StatusLoad {
     StatusBatcher batcher = new StatusBatcher(proposer, Clock.systemUTC(), executor, d.batchMaxChanges(),
         d.batchMaxDelayMs(), d.batchMaxInFlight());
     TaskState[] states = {TaskState.ACCEPTED, TaskState.PREPARING, TaskState.STARTING, TaskState.RUNNING};
-    long total = (long) states.length * tasks;
+    long warmupNanos = TimeUnit.SECONDS.toNanos(Integer.getInteger("berth.bench.warmupSeconds", 0));
+    long total = (long) states.length * tasks + warmupNanos / 1_000_000_000L * ratePerSec;
     long sent = 0;
-    long t0 = System.nanoTime();
     long nextKeep = 0;
     try {
       while (sent < total) {
@@ -69,9 +85,16 @@ final class StatusLoad {
         Map<String, List<TaskStatusChange>> byNode = new LinkedHashMap<>();
         for (; sent < due; sent++) {
           int i = (int) (sent % tasks);
-          byNode.computeIfAbsent("node" + (i % nodes), n -> new ArrayList<>()).add(TaskStatusChange.newBuilder()
-              .setTaskId("t" + i).setStatus(TaskStatus.newBuilder().setState(states[(int) (sent / tasks)])
-                  .setTimestampMs(ts)).build());
+          int round = (int) (sent / tasks);
+          TaskStatus.Builder status = TaskStatus.newBuilder().setTimestampMs(ts);
+          if (round < states.length) {
+            status.setState(states[round]);
+          } else { // RUNNING already: flip its health
+            status.setState(TaskState.RUNNING).setContainer(ContainerStatus.newBuilder()
+                .setHealth(round % 2 == 0 ? "healthy" : "unhealthy"));
+          }
+          byNode.computeIfAbsent("node" + (i % nodes), n -> new ArrayList<>())
+              .add(TaskStatusChange.newBuilder().setTaskId("t" + i).setStatus(status).build());
         }
         byNode.forEach(batcher::submit);
         Thread.sleep(1);
@@ -83,16 +106,43 @@ final class StatusLoad {
     } finally {
       executor.shutdownNow();
     }
-    double secs = (System.nanoTime() - t0) / 1e9;
-    long[] lat = entries.stream().mapToLong(e -> e[0]).sorted().toArray();
-    long changes = entries.stream().mapToLong(e -> e[1]).sum();
-    int n = lat.length;
+    long end = System.nanoTime() - t0;
     System.out.printf("status reports offered at %d/s through the dispatcher's StatusBatcher (window %d ms, max %d changes,"
-        + " %d in flight): %d committed, %d dropped in %.2f s = %.0f updates/s; %d entries (%.0f changes/entry);"
-        + " commit latency per entry p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
-        ratePerSec, d.batchMaxDelayMs(), d.batchMaxChanges(), d.batchMaxInFlight(), batcher.committedChanges(),
-        batcher.droppedChanges(), secs, batcher.committedChanges() / secs, n, (double) changes / Math.max(1, n),
-        lat[n / 2] / 1e6, lat[Math.min(n - 1, n * 99 / 100)] / 1e6, lat[n - 1] / 1e6);
+        + " %d in flight): %d committed, %d dropped in %.2f s%n", ratePerSec, d.batchMaxDelayMs(), d.batchMaxChanges(),
+        d.batchMaxInFlight(), batcher.committedChanges(), batcher.droppedChanges(), end / 1e9);
+    List<long[]> all = new ArrayList<>(entries);
+    all.sort(java.util.Comparator.comparingLong(e -> e[0]));
+    if (warmupNanos > 0) {
+      report("warm-up (cold managers, unmeasured)", all.stream().filter(e -> e[0] < warmupNanos).toList(), 0, warmupNanos);
+    }
+    report(warmupNanos > 0 ? "measured window (after warm-up)" : "whole load",
+        all.stream().filter(e -> e[0] >= warmupNanos).toList(), warmupNanos, end);
+    if (Boolean.getBoolean("berth.bench.trace")) {
+      Path trace = benchDir.resolve("status-trace.csv");
+      try (var w = Files.newBufferedWriter(trace)) {
+        w.write("# leader " + leader + "\n# send_epoch_us,latency_us,changes,send_offset_ms\n");
+        for (long[] e : all) {
+          w.write(e[3] + "," + e[1] / 1_000 + "," + e[2] + "," + e[0] / 1_000_000 + "\n");
+        }
+      }
+      System.out.println("per-entry trace: " + trace);
+    }
+  }
+
+  private static void report(String what, List<long[]> window, long fromNanos, long toNanos) {
+    long[] lat = window.stream().mapToLong(e -> e[1]).sorted().toArray();
+    long changes = window.stream().mapToLong(e -> e[2]).sum();
+    int n = lat.length;
+    if (n == 0) {
+      System.out.println(what + ": no entries");
+      return;
+    }
+    double secs = (toNanos - fromNanos) / 1e9;
+    System.out.printf("  %s: %d changes in %.2f s = %.0f updates/s; %d entries (%.0f changes/entry);"
+        + " commit latency per entry p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d entries > 50 ms%n",
+        what, changes, secs, changes / secs, n, (double) changes / n, lat[n / 2] / 1e6,
+        lat[Math.min(n - 1, n * 99 / 100)] / 1e6, lat[n - 1] / 1e6,
+        java.util.Arrays.stream(lat).filter(l -> l > 50_000_000L).count());
   }
 
   private static CompletableFuture<ApplyResult> send(RaftClient client, LogEntry e) {

@@ -7,9 +7,9 @@ import java.time.Duration;
  * so that the reconcilers' scans take at most about {@code 1 / (1 + idleFactor)} of one core.
  *
  * <p>Why: every applied entry triggers a round, and each reconciler scans its part of the store
- * under the store's read lock, which holds up apply. With 50,000 tasks and a batched status
+ * (once under the store's read lock, now on a copy of it). With 50,000 tasks and a batched status
  * load (25 entries/s) rounds ran back to back and took most of the leader's CPU
- * (docs/benchmarks.md, "Control plane"). Only the time spent reading the store counts, not the
+ * (docs/benchmarks.md, "Control plane"). Only the time spent planning counts, not the
  * wait for a round's proposals to commit, so a small cluster reacts within the debounce as
  * before.
  *

@@ -27,6 +27,7 @@ import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -49,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * no commands, bad request id, oversized); {@code applyTransaction} re-checks everything
  * through the deterministic {@link Applier} and replies with its {@link ApplyResult}.
  * Snapshots are the serialized store plus its TermIndex, captured under the store's read
- * lock and written outside it. Leader changes are reported on a separate thread so
+ * lock and written outside it, automatic ones on a background thread ({@link SnapshotWriter}).
+ * Leader changes are reported on a separate thread so
  * callbacks never stall Raft.
  *
  * <p>Thread model: Ratis calls apply serially on its state-machine updater thread.
@@ -82,6 +84,8 @@ public final class BerthStateMachine extends BaseStateMachine {
     return t;
   });
   private volatile boolean leading;
+  /** Set in {@link #initialize} (it needs the server's snapshot threshold). */
+  private SnapshotWriter snapshots;
 
   public BerthStateMachine(ClusterStore store, LongConsumer applyNanos, LeaderListener leaderListener) {
     this.store = store;
@@ -98,6 +102,8 @@ public final class BerthStateMachine extends BaseStateMachine {
       throws IOException {
     super.initialize(server, groupId, raftStorage);
     storage.init(raftStorage);
+    snapshots = new SnapshotWriter(
+        RaftServerConfigKeys.Snapshot.autoTriggerThreshold(server.getProperties()));
     getLifeCycle().startAndTransition(() -> load(storage.loadLatestSnapshot()));
   }
 
@@ -150,23 +156,55 @@ public final class BerthStateMachine extends BaseStateMachine {
 
   @Override
   public long takeSnapshot() throws IOException {
-    ClusterStore.Snapshot<TermIndex> snap = store.snapshot(this::getLastAppliedTermIndex);
-    TermIndex ti = snap.alongside();
-    if (ti == null || ti.getIndex() < 0) {
-      return -1;
-    }
-    File file = storage.getSnapshotFile(ti.getTerm(), ti.getIndex());
-    File tmp = new File(file.getParentFile(), file.getName() + ".tmp");
-    try (OutputStream out = Files.newOutputStream(tmp.toPath())) {
-      snap.snapshot().toBuilder().setIndex(ti.getIndex()).build().writeTo(out);
-    }
-    Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE,
-        StandardCopyOption.REPLACE_EXISTING);
-    MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
-    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), ti));
-    LOG.info("took snapshot {} ({} bytes)", ti, file.length());
-    return ti.getIndex();
+    TermIndex applied = getLastAppliedTermIndex();
+    return snapshots.take(snapshotTarget, applied == null ? -1 : applied.getIndex());
   }
+
+  /** A capture of the store (read under its lock) with the term and index it covers. */
+  private record Capture(StoreSnapshot snapshot, TermIndex termIndex) {}
+
+  private final SnapshotWriter.Target<Capture> snapshotTarget = new SnapshotWriter.Target<>() {
+    @Override
+    public long durableIndex() {
+      SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+      return latest == null ? -1 : latest.getIndex();
+    }
+
+    @Override
+    public Capture capture() {
+      ClusterStore.Snapshot<TermIndex> snap = store.snapshot(BerthStateMachine.this::getLastAppliedTermIndex);
+      TermIndex ti = snap.alongside();
+      return ti == null || ti.getIndex() < 0 ? null : new Capture(snap.snapshot(), ti);
+    }
+
+    @Override
+    public long index(Capture c) {
+      return c.termIndex().getIndex();
+    }
+
+    @Override
+    public void write(Capture c) throws IOException {
+      SnapshotEvent event = new SnapshotEvent();
+      event.begin();
+      TermIndex ti = c.termIndex();
+      File file = storage.getSnapshotFile(ti.getTerm(), ti.getIndex());
+      File tmp = new File(file.getParentFile(), file.getName() + ".tmp");
+      try (OutputStream out = Files.newOutputStream(tmp.toPath())) {
+        c.snapshot().toBuilder().setIndex(ti.getIndex()).build().writeTo(out);
+      }
+      Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+      MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+      storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), ti));
+      LOG.info("took snapshot {} ({} bytes)", ti, file.length());
+      event.end();
+      if (event.shouldCommit()) {
+        event.index = ti.getIndex();
+        event.bytes = file.length();
+        event.commit();
+      }
+    }
+  };
 
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
@@ -272,6 +310,9 @@ public final class BerthStateMachine extends BaseStateMachine {
   @Override
   public void close() throws IOException {
     events.shutdownNow();
+    if (snapshots != null) {
+      snapshots.close();
+    }
     super.close();
   }
 }

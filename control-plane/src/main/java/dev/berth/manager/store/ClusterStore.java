@@ -51,11 +51,23 @@ public final class ClusterStore implements Store {
 
   @Override
   public <T> T read(Function<StoreView, T> reader) {
+    StoreLockEvent event = new StoreLockEvent();
     lock.readLock().lock();
+    event.begin();
     try {
       return reader.apply(state);
     } finally {
       lock.readLock().unlock();
+      commit(event, "read", -1);
+    }
+  }
+
+  private static void commit(StoreLockEvent event, String kind, long index) {
+    event.end(); // shouldCommit compares the duration with the threshold
+    if (event.shouldCommit()) {
+      event.kind = kind;
+      event.index = index;
+      event.commit();
     }
   }
 
@@ -77,13 +89,16 @@ public final class ClusterStore implements Store {
   /** Applies one entry; {@code underLock} runs before the write lock is released. */
   public Applier.Outcome apply(LogEntry entry, long index, Runnable underLock) {
     Applier.Outcome out;
+    StoreLockEvent event = new StoreLockEvent();
     lock.writeLock().lock();
+    event.begin();
     try {
       out = Applier.apply(state, entry, index);
       changes.append(index, out.events());
       underLock.run();
     } finally {
       lock.writeLock().unlock();
+      commit(event, "apply", index);
     }
     notifyListeners(index, out.events());
     return out;
@@ -107,11 +122,14 @@ public final class ClusterStore implements Store {
   public record Snapshot<T>(StoreSnapshot snapshot, T alongside) {}
 
   public <T> Snapshot<T> snapshot(Supplier<T> alongside) {
+    StoreLockEvent event = new StoreLockEvent();
     lock.readLock().lock();
+    event.begin();
     try {
       return new Snapshot<>(state.toSnapshot(), alongside.get());
     } finally {
       lock.readLock().unlock();
+      commit(event, "snapshot", -1);
     }
   }
 
