@@ -59,6 +59,7 @@ public final class RaftNode implements Proposer, AutoCloseable {
   /** A proposal still unanswered after this long fails (the API waits 30 s). */
   static final long PROPOSE_DEADLINE_MS = 20_000;
   private final ProposalRouter router;
+  private final LeaderLossWatch leaderLoss;
   private final BerthStateMachine stateMachine;
   private final RaftSettings settings;
 
@@ -97,6 +98,32 @@ public final class RaftNode implements Proposer, AutoCloseable {
         return currentPeers();
       }
     }, PROPOSE_DEADLINE_MS);
+    this.leaderLoss = new LeaderLossWatch(this.selfId, groupId, server, new LeaderLossWatch.View() {
+      @Override
+      public boolean isFollower() {
+        return division().getInfo().isFollower();
+      }
+
+      @Override
+      public RaftPeerId leader() {
+        return division().getInfo().getLeaderId();
+      }
+
+      @Override
+      public long term() {
+        return division().getInfo().getCurrentTerm();
+      }
+
+      @Override
+      public List<RaftPeer> voters() {
+        return List.copyOf(division().getRaftConf().getCurrentPeers());
+      }
+
+      @Override
+      public org.apache.ratis.server.protocol.TermIndex lastEntry() {
+        return division().getRaftLog().getLastEntryTermIndex();
+      }
+    });
   }
 
   static RaftProperties properties(RaftSettings s) {
@@ -106,6 +133,8 @@ public final class RaftNode implements Proposer, AutoCloseable {
     RaftServerConfigKeys.setStorageDir(p, List.of(s.storageDir().toFile()));
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, td(s.electionMin().toMillis()));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, td(s.electionMax().toMillis()));
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, td(s.firstElectionMin().toMillis()));
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, td(2 * s.firstElectionMin().toMillis()));
     RaftServerConfigKeys.Rpc.setRequestTimeout(p, td(s.requestTimeout().toMillis()));
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     RaftServerConfigKeys.Read.setTimeout(p, td(s.requestTimeout().toMillis()));
@@ -154,6 +183,7 @@ public final class RaftNode implements Proposer, AutoCloseable {
 
   public void start() throws IOException {
     server.start();
+    leaderLoss.start();
   }
 
   public RaftPeerId id() {
@@ -343,6 +373,7 @@ public final class RaftNode implements Proposer, AutoCloseable {
   @Override
   public void close() throws IOException {
     router.close();
+    leaderLoss.close();
     try {
       synchronized (clientLock) {
         if (client != null) {
