@@ -49,7 +49,6 @@ import java.util.stream.Collectors;
  * are never returned ({@link RegistryAuthRedaction}).
  */
 public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ClusterApi.class);
   static final long TIMEOUT_MS = 30_000;
   private final ClusterStore store;
   private final Proposer proposer;
@@ -116,9 +115,7 @@ public final class ClusterApi extends ClusterServiceGrpc.ClusterServiceImplBase 
     if (!r.getCode().equals("OK")) {
       throw Errors.of(r);
     }
-    LOG.debug("write {} committed at index {}", requestId, r.getIndex());
     awaitLocal(r.getIndex());
-    LOG.debug("write {} applied locally", requestId);
     return r;
   }
 
