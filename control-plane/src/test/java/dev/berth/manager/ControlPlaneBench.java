@@ -331,7 +331,8 @@ public final class ControlPlaneBench {
       ManagerProcess leader = leaderOf(ms);
       ManagerProcess survivor = ms.stream().filter(m -> m != leader).findFirst().orElseThrow();
       survivor.api().createService(CreateServiceRequest.newBuilder().setNoResolveImage(true).setSpec(spec("pre-kill" + round)).build());
-      System.out.println("killing the leader at " + java.time.LocalTime.now());
+      System.out.println("killing the leader " + leader.stateDir.getFileName() + " at " + java.time.LocalTime.now()
+          + "; writing to " + survivor.stateDir.getFileName());
       long t0 = System.nanoTime();
       leader.kill();
       int attempts = 0;
@@ -349,6 +350,7 @@ public final class ControlPlaneBench {
         }
       }
       took[round] = System.nanoTime() - t0;
+      System.out.println("acknowledged at " + java.time.LocalTime.now());
       System.out.printf("leader kill -9 -> first acknowledged write: %.0f ms (%d attempt(s))%n",
           took[round] / 1e6, attempts);
       if (round + 1 < rounds) {

@@ -12,15 +12,12 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
-import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -38,15 +35,13 @@ import org.apache.ratis.util.TimeDuration;
 
 /**
  * One manager's Raft server plus a client of its own group, and the {@link Proposer}
- * built on that client.
+ * built on them.
  *
- * <p>Writes on the leader are submitted straight to the local server (no RPC hop, and no
- * stale leader guess in a client). Elsewhere, or if the local server turns out not to be a
- * ready leader, they go through the Raft client, which is re-aimed at the leader this server
- * currently knows whenever that changes: after a leader dies the old client would first try
- * the dead leader and wait a whole attempt timeout. The client retries with a bounded,
- * backed-off policy; Ratis' retry cache de-duplicates retries to one server, and the store's
- * request-id table those to another. Linearizable reads use
+ * <p>Writes go through a {@link ProposalRouter}: into the local server while it leads, else
+ * straight to the leader this server knows, re-sent along the newest route until one
+ * answers; Ratis' retry cache de-duplicates repeats to one server, and the store's
+ * request-id table those to another. The Raft client (re-aimed at the leader this server
+ * knows whenever that changes) serves ReadIndex reads and admin calls. Linearizable reads use
  * ReadIndex: a read-only request to this very server, which confirms leadership with a
  * quorum and waits until it has applied up to the read index.
  *
@@ -61,21 +56,10 @@ public final class RaftNode implements Proposer, AutoCloseable {
   private RaftClient client;
   private List<RaftPeer> clientPeers = List.of();
   private RaftPeerId clientLeader;
-  /** Identity of the local submissions; call ids keep Ratis' retry cache apart per entry. */
-  private final ClientId localClientId = ClientId.randomId();
-  private final AtomicLong localCallIds = new AtomicLong();
-  /** Watches proposals in flight for a change of leader (see {@link #propose}). */
-  private final java.util.concurrent.ScheduledExecutorService leaderWatch =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "berth-propose-leader-watch");
-        t.setDaemon(true);
-        return t;
-      });
-  private static final long WATCH_TICK_MS = 20;
-  private static final int WATCH_TICKS = 1500;
-  private static final int MAX_RESENDS = 3;
-  /** A new leader becomes ready within one commit round trip; 1 s of asking covers a slow one. */
-  private static final int NOT_READY_RETRIES = 50;
+  /** A proposal still unanswered after this long fails (the API waits 30 s). */
+  static final long PROPOSE_DEADLINE_MS = 20_000;
+  private final ProposalRouter router;
+  private final LeaderLossWatch leaderLoss;
   private final BerthStateMachine stateMachine;
   private final RaftSettings settings;
 
@@ -94,6 +78,52 @@ public final class RaftNode implements Proposer, AutoCloseable {
         .setProperties(props).setStateMachine(stateMachine)
         .setOption(recover ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
         .build();
+    this.router = new ProposalRouter(this.selfId, groupId, server, props, new ProposalRouter.View() {
+      @Override
+      public Optional<RaftPeerId> leader() {
+        return leaderId();
+      }
+
+      @Override
+      public long term() {
+        try {
+          return RaftNode.this.term();
+        } catch (IllegalStateException e) {
+          return -1;
+        }
+      }
+
+      @Override
+      public List<RaftPeer> peers() {
+        return currentPeers();
+      }
+    }, PROPOSE_DEADLINE_MS);
+    this.leaderLoss = new LeaderLossWatch(this.selfId, groupId, server, new LeaderLossWatch.View() {
+      @Override
+      public boolean isFollower() {
+        return division().getInfo().isFollower();
+      }
+
+      @Override
+      public RaftPeerId leader() {
+        return division().getInfo().getLeaderId();
+      }
+
+      @Override
+      public long term() {
+        return division().getInfo().getCurrentTerm();
+      }
+
+      @Override
+      public List<RaftPeer> voters() {
+        return List.copyOf(division().getRaftConf().getCurrentPeers());
+      }
+
+      @Override
+      public org.apache.ratis.server.protocol.TermIndex lastEntry() {
+        return division().getRaftLog().getLastEntryTermIndex();
+      }
+    });
   }
 
   static RaftProperties properties(RaftSettings s) {
@@ -103,6 +133,8 @@ public final class RaftNode implements Proposer, AutoCloseable {
     RaftServerConfigKeys.setStorageDir(p, List.of(s.storageDir().toFile()));
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, td(s.electionMin().toMillis()));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, td(s.electionMax().toMillis()));
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, td(s.firstElectionMin().toMillis()));
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, td(2 * s.firstElectionMin().toMillis()));
     RaftServerConfigKeys.Rpc.setRequestTimeout(p, td(s.requestTimeout().toMillis()));
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     RaftServerConfigKeys.Read.setTimeout(p, td(s.requestTimeout().toMillis()));
@@ -151,6 +183,7 @@ public final class RaftNode implements Proposer, AutoCloseable {
 
   public void start() throws IOException {
     server.start();
+    leaderLoss.start();
   }
 
   public RaftPeerId id() {
@@ -228,106 +261,18 @@ public final class RaftNode implements Proposer, AutoCloseable {
   /**
    * {@inheritDoc}
    *
-   * <p>While a proposal is in flight, a change of the leader this server knows re-sends it
-   * along the new route (locally if this server now leads, else to the new leader): the
-   * first send may be stuck on a leader that died, and Ratis' client only gives up on that
-   * after an attempt timeout plus a blocking 3 s channel shutdown. The entry's request id
-   * makes a second copy in the log apply once (the store's de-duplication table answers it
-   * with the first outcome); the first acknowledgement wins.
+   * <p>Routed by {@link ProposalRouter}: locally while this server leads, else straight to the
+   * leader it knows, again along the newest route after a leader change.
    */
   @Override
   public CompletableFuture<ApplyResult> propose(LogEntry entry) {
     Message msg = Message.valueOf(UnsafeByteOperations.unsafeWrap(entry.toByteArray()));
-    CompletableFuture<RaftClientReply> sent = new CompletableFuture<>();
-    java.util.concurrent.atomic.AtomicInteger latest = new java.util.concurrent.atomic.AtomicInteger();
-    send(msg, sent, latest, 0);
-    return sent.handle((reply, error) -> {
+    return router.submit(msg).handle((reply, error) -> {
       if (error != null) {
         return rejection(error).orElseThrow(() -> error instanceof CompletionException ce
             ? ce : new CompletionException(error));
       }
       return toResult(reply);
-    });
-  }
-
-  private void send(Message msg, CompletableFuture<RaftClientReply> result,
-      java.util.concurrent.atomic.AtomicInteger latest, int attempt) {
-    RaftPeerId leaderAtSend = leaderId().orElse(null);
-    CompletableFuture<RaftClientReply> sent;
-    try {
-      sent = isLeader() ? submitLocally(msg) : viaClient(msg);
-    } catch (RuntimeException e) {
-      sent = CompletableFuture.failedFuture(e);
-    }
-    sent.whenComplete((reply, error) -> {
-      if (error == null) {
-        result.complete(reply);
-      } else if (latest.get() == attempt) {
-        // only the newest attempt's failure counts; an older one was superseded
-        result.completeExceptionally(error);
-      }
-    });
-    if (attempt < MAX_RESENDS) {
-      watchLeader(msg, result, latest, attempt, leaderAtSend, WATCH_TICKS);
-    }
-  }
-
-  private void watchLeader(Message msg, CompletableFuture<RaftClientReply> result,
-      java.util.concurrent.atomic.AtomicInteger latest, int attempt, RaftPeerId seen, int ticks) {
-    if (result.isDone() || ticks == 0) {
-      return;
-    }
-    try {
-      leaderWatch.schedule(() -> {
-        if (result.isDone()) {
-          return;
-        }
-        RaftPeerId now = leaderId().orElse(null);
-        if (now != null && !now.equals(seen) && latest.compareAndSet(attempt, attempt + 1)) {
-          send(msg, result, latest, attempt + 1);
-        } else {
-          watchLeader(msg, result, latest, attempt, seen, ticks - 1);
-        }
-      }, WATCH_TICK_MS, TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // closing: the attempt in flight decides the outcome
-    }
-  }
-
-  private CompletableFuture<RaftClientReply> viaClient(Message msg) {
-    return client().async().send(msg);
-  }
-
-  /**
-   * Submits to the local server. A reply saying it is not (or not yet) a ready leader means
-   * the entry was not appended, so sending it again cannot apply it twice. A leader that is
-   * not ready yet (its first entry of the term is not committed: tens of ms after an election)
-   * is asked again every {@link #WATCH_TICK_MS}: through the client, the retry policy's
-   * backoff (up to 200 ms) came on top of the failover time.
-   */
-  private CompletableFuture<RaftClientReply> submitLocally(Message msg) {
-    return submitLocally(msg, NOT_READY_RETRIES);
-  }
-
-  private CompletableFuture<RaftClientReply> submitLocally(Message msg, int notReadyRetries) {
-    RaftClientRequest request = RaftClientRequest.newBuilder()
-        .setClientId(localClientId).setServerId(selfId).setGroupId(group.getGroupId())
-        .setCallId(localCallIds.incrementAndGet()).setMessage(msg)
-        .setType(RaftClientRequest.writeRequestType()).build();
-    CompletableFuture<RaftClientReply> submitted;
-    try {
-      submitted = server.submitClientRequestAsync(request);
-    } catch (IOException e) {
-      return viaClient(msg);
-    }
-    return submitted.thenCompose(reply -> {
-      if (reply.getLeaderNotReadyException() != null && notReadyRetries > 0 && isLeader()) {
-        return CompletableFuture.supplyAsync(() -> null,
-                CompletableFuture.delayedExecutor(WATCH_TICK_MS, TimeUnit.MILLISECONDS, leaderWatch))
-            .thenCompose(x -> isLeader() ? submitLocally(msg, notReadyRetries - 1) : viaClient(msg));
-      }
-      return reply.getNotLeaderException() != null || reply.getLeaderNotReadyException() != null
-          ? viaClient(msg) : CompletableFuture.completedFuture(reply);
     });
   }
 
@@ -427,7 +372,8 @@ public final class RaftNode implements Proposer, AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    leaderWatch.shutdownNow();
+    router.close();
+    leaderLoss.close();
     try {
       synchronized (clientLock) {
         if (client != null) {

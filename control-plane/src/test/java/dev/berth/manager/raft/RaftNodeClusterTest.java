@@ -42,9 +42,11 @@ class RaftNodeClusterTest {
     }
   }
 
+  private java.util.function.UnaryOperator<RaftSettings> tuning = s -> s;
+
   private RaftNode startNode(int i, boolean recover) throws IOException {
-    RaftSettings settings = RaftSettings.defaults("127.0.0.1", ports[i], dir.resolve("m" + i))
-        .roomy().withSnapshotThreshold(1_000_000);
+    RaftSettings settings = tuning.apply(RaftSettings.defaults("127.0.0.1", ports[i], dir.resolve("m" + i))
+        .roomy().withSnapshotThreshold(1_000_000));
     var sm = new BerthStateMachine(new ClusterStore(), n -> { }, new BerthStateMachine.LeaderListener() {
       @Override
       public void onLeaderStart(long term) {
@@ -77,8 +79,7 @@ class RaftNodeClusterTest {
         .build();
   }
 
-  @Test
-  void replicatesSnapshotsAndRecovers() throws Exception {
+  private void startThree() throws IOException {
     ports = new int[] {freePort(), freePort(), freePort()};
     peers = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
@@ -88,6 +89,69 @@ class RaftNodeClusterTest {
       nodes.add(startNode(i, false));
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> nodes.stream().anyMatch(RaftNode::isLeaderReady));
+  }
+
+  private RaftNode leader() {
+    return nodes.stream().filter(n -> n != null && n.isLeader()).findFirst().orElseThrow();
+  }
+
+  /** Stops the leader's server (its Raft port then refuses connections, as after kill -9). */
+  private RaftNode stopLeader() throws IOException {
+    RaftNode leader = leader();
+    leader.close();
+    nodes.set(nodes.indexOf(leader), null);
+    return leader;
+  }
+
+  @Test
+  void aWriteSentToAFollowerAsTheLeaderDiesIsAcknowledgedOnceThroughTheNewLeader() throws Exception {
+    startThree();
+    RaftNode follower = nodes.stream().filter(n -> !n.isLeader()).findFirst().orElseThrow();
+    ApplyResult before = follower.propose(create("id0", "svc0", "req0")).get(20, TimeUnit.SECONDS);
+    long oldTerm = follower.term();
+    RaftNode old = stopLeader();
+
+    // sent while no leader exists: the router waits for the election, then goes to the new leader
+    ApplyResult r = follower.propose(create("id1", "svc1", "req1")).get(30, TimeUnit.SECONDS);
+
+    assertThat(r.getCode()).isEqualTo("OK");
+    assertThat(r.getCreatedIdsList()).containsExactly("id1");
+    assertThat(r.getIndex()).isGreaterThan(before.getIndex());
+    RaftNode now = leader();
+    assertThat(now).isNotSameAs(old);
+    assertThat(now.term()).isGreaterThan(oldTerm);
+    // once: the same request again is answered with the first outcome, nothing new is created
+    ApplyResult again = follower.propose(create("id1-again", "svc1-again", "req1")).get(20, TimeUnit.SECONDS);
+    assertThat(again.getCreatedIdsList()).containsExactly("id1");
+    await().atMost(Duration.ofSeconds(20)).until(() -> follower.appliedIndex() >= again.getIndex());
+    List<String> ids = follower.stateMachine().store().read(
+        v -> v.services().stream().map(x -> x.getMeta().getId()).toList());
+    assertThat(ids).containsExactlyInAnyOrder("id0", "id1");
+  }
+
+  @Test
+  void whenTheLeadersPortRefusesConnectionsAFollowerStartsAnElectionAtOnce() throws Exception {
+    // Elections by timeout take 60-120 s here (only the first one after start is quick), so a
+    // new leader within the wait below can only come from the leader-loss watch.
+    tuning = s -> s.withElection(Duration.ofSeconds(60), Duration.ofSeconds(120))
+        .withFirstElection(Duration.ofSeconds(1));
+    startThree();
+    RaftNode old = leader();
+    long oldTerm = old.term();
+    // both followers have connected their watch to the leader
+    await().atMost(Duration.ofSeconds(10)).until(() -> nodes.stream().allMatch(n -> n.leaderId().isPresent()));
+    Thread.sleep(500);
+    stopLeader();
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> nodes.stream()
+        .anyMatch(n -> n != null && n.isLeaderReady() && n.term() > oldTerm));
+    RaftNode follower = nodes.stream().filter(n -> n != null && !n.isLeader()).findFirst().orElseThrow();
+    assertThat(follower.propose(create("id2", "svc2", "req2")).get(20, TimeUnit.SECONDS).getCode()).isEqualTo("OK");
+  }
+
+  @Test
+  void replicatesSnapshotsAndRecovers() throws Exception {
+    startThree();
     await().atMost(Duration.ofSeconds(10)).until(() -> leaderStarts.get() == 1);
 
     RaftNode follower = nodes.stream().filter(n -> !n.isLeader()).findFirst().orElseThrow();
