@@ -43,7 +43,7 @@ public final class ManagerProcess implements AutoCloseable {
   static final List<String> TEST_JVM = List.of("-XX:+UseSerialGC", "-Xmx256m", "-XX:TieredStopAtLevel=1");
   /** What {@code bin/berth manager} runs with (keep in step with it); the benchmark's default. */
   static final List<String> PRODUCTION_JVM = List.of("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Xms256m",
-      "-Xmx1g");
+      "-Xmx1g", "-XX:TieredStopAtLevel=1");
 
   /**
    * {@code -Dberth.manager.jvm=production} selects the launcher's manager flags; any other value
