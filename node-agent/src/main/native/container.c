@@ -203,6 +203,7 @@ static void await_go(int syncfd) {
 
 int container_init(struct config *c, int errfd, int statusfd, int syncfd) {
   g_errfd = errfd;
+  trace_mark("init");
   /* Without a user namespace, init builds the container's root while the monitor moves it into
    * the cgroups (v1 migrations take ~1 ms), and waits only before forking the main process: no
    * container code runs, and nothing forks, outside the cgroups. With one, the maps come first. */
@@ -225,14 +226,19 @@ int container_init(struct config *c, int errfd, int statusfd, int syncfd) {
   make_dev(root, c->userns);
   mkdir_in(root, "/sys", 0555);
   mount_sys(root);
+  trace_mark("mounted");
   enter_root(root);
+  trace_mark("pivoted");
   harden_paths();
+  trace_mark("hardened");
   if (!c->netns) loopback_up();
   struct user_ids user;
   char err[1024];
   if (resolve_user(c->user, &user, err, sizeof err) < 0) fail("%s", err);
 
+  trace_mark("user");
   if (!c->userns) await_go(syncfd);
+  trace_mark("go");
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, NULL);
@@ -242,12 +248,13 @@ int container_init(struct config *c, int errfd, int statusfd, int syncfd) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    trace_mark("main");
     setsid();
     close(statusfd);
     /* every fd but 0-2 closes on exec (the error pipe must survive until then) */
     if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail("close_range: %s", strerror(errno));
     if (enter_workdir(c->cwd, err, sizeof err) < 0 || drop_privileges(&user, err, sizeof err) < 0 ||
-        exec_in_env(c->argv, c->env, err, sizeof err) < 0) {
+        (trace_mark("privs"), 0) || exec_in_env(c->argv, c->env, err, sizeof err) < 0) {
       if (write(errfd, err, strlen(err)) < 0) {}
       _exit(127);
     }
@@ -264,7 +271,7 @@ int container_init(struct config *c, int errfd, int statusfd, int syncfd) {
     pid_t p;
     int done = 0;
     while ((p = waitpid(-1, &st, WNOHANG)) > 0)
-      if (p == main_pid) { main_status = st; done = 1; }
+      if (p == main_pid) { main_status = st; done = 1; trace_mark("mainexit"); }
     if (done) break;
   }
   /* the monitor learns the main process's own wait status; init's exit code is only a fallback */

@@ -47,6 +47,12 @@ int exec_in_env(char *const argv[], char *const envp[], char *err, size_t errlen
 /* container.c: runs as PID 1 of the new namespaces */
 int container_init(struct config *c, int errfd, int statusfd, int syncfd) __attribute__((noreturn));
 
+/* trace.c: optional start-path timestamps (BERTH_LAUNCHER_TRACE) */
+void trace_setup(void);
+void trace_begin(void);
+void trace_mark(const char *label);
+void trace_dump(const char *id);
+
 /* monitor.c */
 int cmd_serve(const char *socket_path);
 /* control.c */

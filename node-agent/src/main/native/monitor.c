@@ -136,6 +136,7 @@ static void write_map(pid_t pid, const char *file, const char *map) {
 static void monitor(const char *dir, struct config *c, int ready, int wait, const char *self, int null) {
   char err[1024] = "", buf[256];
   if (write_atomic(dir, "monitor", self) < 0) die("writing monitor record: %m");
+  trace_mark("monrec");
   int out[2], errs[2], errp[2], status[2], sync[2];
   if (pipe2(out, O_CLOEXEC) || pipe2(errs, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(status, O_CLOEXEC) ||
       pipe2(sync, O_CLOEXEC)) die("pipe: %m");
@@ -168,6 +169,7 @@ static void monitor(const char *dir, struct config *c, int ready, int wait, cons
   char *stack = malloc(stack_size);
   pid_t init = clone(child_main, stack + stack_size, flags, &a);
   if (init < 0) die("clone: %m");
+  trace_mark("cloned");
   /* Held until the exit is recorded: otherwise init's exit tears down the container's mounts
    * (overlay, proc, sysfs, ...: an RCU grace period plus superblock shutdowns, several ms) before
    * we are told it exited. With this reference the teardown runs when the monitor closes it, after
@@ -181,12 +183,14 @@ static void monitor(const char *dir, struct config *c, int ready, int wait, cons
     write_map(init, "gid_map", c->gid_map);
   }
   int failed = join_cgroups(c, init, err, sizeof err) < 0;
+  trace_mark("joined");
   if (!failed && write(sync[1], "g", 1) != 1) failed = snprintf(err, sizeof err, "container init vanished") > 0;
   close(sync[1]);
   if (failed) kill(init, SIGKILL); /* it never ran container code; otherwise it exits by itself */
   /* written while init works (and removed again if the start fails): "ok" must find it there */
   snprintf(buf, sizeof buf, "%d %llu\n", (int)init, proc_starttime(init));
   if (!failed && write_atomic(dir, "init", buf) < 0) die("writing init record: %m");
+  trace_mark("initrec");
   /* EOF on the error pipe means the main process exec'd (or init died). A message from init
    * takes precedence: when init failed while being joined to the cgroups, it names the cause. */
   char msg[sizeof err];
@@ -194,6 +198,7 @@ static void monitor(const char *dir, struct config *c, int ready, int wait, cons
   ssize_t r;
   while ((r = read(errp[0], msg + n, sizeof msg - 1 - n)) > 0 || (r < 0 && errno == EINTR)) if (r > 0) n += (size_t)r;
   msg[n] = 0;
+  trace_mark("execd");
   if (n > 0) { memcpy(err, msg, n + 1); failed = 1; }
   close(errp[0]);
   if (failed) {
@@ -207,6 +212,7 @@ static void monitor(const char *dir, struct config *c, int ready, int wait, cons
     _exit(1);
   }
   dprintf(ready, "ok %d %d\n", (int)init, (int)getpid());
+  trace_mark("ok");
   if (!wait) close(ready);
 
   struct logger lg = {.fd = -1, .files = c->log_files, .max = c->log_max};
@@ -227,13 +233,15 @@ static void monitor(const char *dir, struct config *c, int ready, int wait, cons
     if (p[2].revents) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) < 0) {}
-      if (waitpid(init, &init_status, WNOHANG) == init) exited = 1;
+      if (waitpid(init, &init_status, WNOHANG) == init) { exited = 1; trace_mark("reaped"); }
     }
   }
   int main_status;
   int status_ok = read(status[0], &main_status, sizeof main_status) == sizeof main_status;
   record_exit(dir, status_ok ? main_status : init_status, c, NULL);
+  trace_mark("exitrec");
   close(ready);
+  trace_dump(c->id);
   if (mntns >= 0) close(mntns);
   _exit(0);
 }
@@ -246,6 +254,7 @@ static void become_monitor(const char *dir, int reply, int wait, const char *sel
   struct config c;
   char err[1024];
   if (load_config(dir, &c, err, sizeof err) < 0) { dprintf(reply, "fail %s\n", err); _exit(1); }
+  trace_mark("config");
   setsid();
   char path[4200];
   snprintf(path, sizeof path, "%s/monitor.err", dir);
@@ -256,6 +265,7 @@ static void become_monitor(const char *dir, int reply, int wait, const char *sel
   int r = fcntl(reply, F_DUPFD_CLOEXEC, 10);
   if (r < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(log, 2) < 0 || dup2(r, 3) < 0) _exit(1);
   closefrom(4);
+  trace_mark("stdio");
   monitor(dir, &c, 3, wait, self, 0);
 }
 
@@ -314,9 +324,11 @@ static int fork_spare(int ls) {
     char self[64];
     snprintf(self, sizeof self, "%d %llu\n", (int)getpid(), proc_starttime(getpid()));
     prefault();
+    trace_begin();
     int conn;
     while ((conn = accept4(ls, NULL, NULL, SOCK_CLOEXEC)) < 0 && (errno == EINTR || errno == ECONNABORTED)) {}
     if (conn < 0) _exit(1); /* the server shut the socket down: it is exiting */
+    trace_mark("accept");
     prctl(PR_SET_PDEATHSIG, 0);
     close(taken[1]);
     close(ls);
@@ -345,6 +357,7 @@ int cmd_serve(const char *path) {
   strcpy(addr.sun_path, path);
   signal(SIGCHLD, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
+  trace_setup();
   int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (ls < 0) die("socket: %m");
   unlink(path);
