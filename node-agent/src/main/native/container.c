@@ -201,6 +201,29 @@ static void await_go(int syncfd) {
   close(syncfd);
 }
 
+struct main_args { struct config *c; struct user_ids *user; int errfd, statusfd; };
+
+/* The container's main process up to its exec. It runs in init's address space (CLONE_VM, init
+ * suspended until the exec: CLONE_VFORK), so it changes only what is per task (fds, session,
+ * credentials, capabilities, cwd) and writes memory nobody else reads until then. */
+static int main_process(void *arg) {
+  struct main_args *a = arg;
+  char err[1024];
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  trace_mark("main");
+  setsid();
+  close(a->statusfd);
+  /* every fd but 0-2 closes on exec (the error pipe must survive until then) */
+  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) snprintf(err, sizeof err, "close_range: %s", strerror(errno));
+  else if (enter_workdir(a->c->cwd, err, sizeof err) == 0 && drop_privileges(a->user, err, sizeof err) == 0 &&
+           (trace_mark("privs"), 1))
+    exec_in_env(a->c->argv, a->c->env, err, sizeof err);
+  if (write(a->errfd, err, strlen(err)) < 0) {}
+  _exit(127);
+}
+
 int container_init(struct config *c, int errfd, int statusfd, int syncfd) {
   g_errfd = errfd;
   trace_mark("init");
@@ -242,23 +265,16 @@ int container_init(struct config *c, int errfd, int statusfd, int syncfd) {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, NULL);
-  pid_t main_pid = fork();
-  if (main_pid < 0) fail("fork: %s", strerror(errno));
-  if (main_pid == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    trace_mark("main");
-    setsid();
-    close(statusfd);
-    /* every fd but 0-2 closes on exec (the error pipe must survive until then) */
-    if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail("close_range: %s", strerror(errno));
-    if (enter_workdir(c->cwd, err, sizeof err) < 0 || drop_privileges(&user, err, sizeof err) < 0 ||
-        (trace_mark("privs"), 0) || exec_in_env(c->argv, c->env, err, sizeof err) < 0) {
-      if (write(errfd, err, strlen(err)) < 0) {}
-      _exit(127);
-    }
-  }
+  /* Not fork(): copying init's address space, only for the exec to throw it away, costs more
+   * than the rest of the main process's set-up here (a fork + exit measured ~0.5-0.8 ms on these
+   * VMs, a vfork 25 us). posix_spawn does the same. */
+  static char main_stack[256 << 10];
+  struct main_args ma = {c, &user, errfd, statusfd};
+  pid_t main_pid = clone(main_process, main_stack + sizeof main_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &ma);
+  if (main_pid < 0) fail("starting the main process: %s", strerror(errno));
+  /* The main process has exec'd (or failed): init keeps none of its stdio, so the output pipes
+   * reach EOF when the container's processes close them, not only when init exits. */
+  syscall(SYS_close_range, 0, 2, 0);
   close(errfd);
   restrict_init();
   int main_status = 0;

@@ -221,11 +221,16 @@ static void monitor(const char *dir, struct config *c, int ready, int wait, cons
   struct stat st;
   if (fstat(lg.fd, &st) == 0) lg.size = st.st_size;
   struct stream so = {.name = "stdout", .fd = out[0]}, se = {.name = "stderr", .fd = errs[0]};
-  int init_status = 0, exited = 0;
-  while (so.fd >= 0 || se.fd >= 0 || !exited) {
-    struct pollfd p[3] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}, {exited ? -1 : sfd, POLLIN, 0}};
+  /* The exit is recorded as soon as init reports the main process's status and the output pipes
+   * are drained; init exits right after its report, and that exit (the pid namespace's and init's
+   * own teardown) is waited for after the record, not before it. Without a report (init killed),
+   * init's own exit is the fallback. */
+  int init_status = 0, exited = 0, main_status = 0, reported = 0;
+  while (so.fd >= 0 || se.fd >= 0 || !(exited || reported > 0)) {
+    struct pollfd p[4] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}, {exited ? -1 : sfd, POLLIN, 0},
+                          {reported ? -1 : status[0], POLLIN, 0}};
     /* once init is gone the kernel has killed the whole pid namespace; pipes reach EOF promptly */
-    int r = poll(p, 3, exited ? 2000 : -1);
+    int r = poll(p, 4, exited ? 2000 : -1);
     if (r == 0) break;
     if (r < 0) continue;
     if (p[0].revents) pump(&lg, &so);
@@ -235,12 +240,17 @@ static void monitor(const char *dir, struct config *c, int ready, int wait, cons
       if (read(sfd, &si, sizeof si) < 0) {}
       if (waitpid(init, &init_status, WNOHANG) == init) { exited = 1; trace_mark("reaped"); }
     }
+    if (p[3].revents) {
+      ssize_t n = read(status[0], &main_status, sizeof main_status);
+      if (n == sizeof main_status) { reported = 1; trace_mark("reported"); }
+      else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) reported = -1; /* init died without one */
+    }
   }
-  int main_status;
-  int status_ok = read(status[0], &main_status, sizeof main_status) == sizeof main_status;
-  record_exit(dir, status_ok ? main_status : init_status, c, NULL);
+  record_exit(dir, reported > 0 ? main_status : init_status, c, NULL);
   trace_mark("exitrec");
   close(ready);
+  /* this monitor's end means the container's end (stop and remove wait for it): init first */
+  if (!exited) waitpid(init, &init_status, 0);
   trace_dump(c->id);
   if (mntns >= 0) close(mntns);
   _exit(0);
