@@ -2,6 +2,7 @@ package dev.berth.agent.cgroup;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /** Small helpers that turn cgroupfs I/O failures into {@link CgroupException}s naming the file. */
 final class CgroupFiles {
@@ -12,6 +13,15 @@ final class CgroupFiles {
       fs.write(file, value);
     } catch (IOException e) {
       throw new CgroupException("writing '" + value + "' to " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Writes each value with its own write(2) to one open file (cgroupfs takes one rule per write). */
+  static void writeEach(CgroupFs fs, Path file, List<String> values) {
+    try {
+      fs.writeEach(file, values);
+    } catch (IOException e) {
+      throw new CgroupException("writing " + values + " to " + file + ": " + e.getMessage(), e);
     }
   }
 

@@ -22,6 +22,13 @@ public interface CgroupFs {
 
   void write(Path file, String value) throws IOException;
 
+  /** {@link #write} of each value in turn; an implementation may keep the file open in between. */
+  default void writeEach(Path file, List<String> values) throws IOException {
+    for (String v : values) {
+      write(file, v);
+    }
+  }
+
   boolean exists(Path path);
 
   /** Child cgroup directories of {@code dir}; empty if it does not exist. */

@@ -6,6 +6,7 @@ import static dev.berth.agent.cgroup.CgroupFiles.readLong;
 import static dev.berth.agent.cgroup.CgroupFiles.removedOnFailure;
 import static dev.berth.agent.cgroup.CgroupFiles.rmdirIfPresent;
 import static dev.berth.agent.cgroup.CgroupFiles.write;
+import static dev.berth.agent.cgroup.CgroupFiles.writeEach;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -79,14 +80,22 @@ public final class CgroupV1Manager implements CgroupManager {
   public ContainerCgroup create(String containerId, CgroupLimits limits) {
     CgroupManager.checkName("container id", containerId);
     V1Cgroup cg = new V1Cgroup(containerId);
-    if (cg.joinDirs().stream().anyMatch(fs::exists)) {
-      throw new CgroupException("cgroup for container " + containerId + " already exists under " + parentName);
+    // mkdir itself is the check that none exists (no stat per hierarchy first: this is on every
+    // container's start path); what this call made is removed again if one turns out to exist
+    List<Path> made = new ArrayList<>();
+    for (Path p : cg.joinDirs()) {
+      try {
+        mkdirWithParent(p);
+        made.add(p);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        made.forEach(m -> rmdirIfPresent(fs, m));
+        throw new CgroupException("cgroup for container " + containerId + " already exists under " + parentName);
+      } catch (IOException e) {
+        made.forEach(m -> rmdirIfPresent(fs, m));
+        throw new CgroupException("creating cgroup " + p + ": " + e.getMessage(), e);
+      }
     }
     return removedOnFailure(cg, () -> {
-      for (Path p : cg.joinDirs()) {
-        mkdirIfAbsent(fs, p.getParent());
-        mkdirIfAbsent(fs, p);
-      }
       Path cpu = dir("cpu", containerId);
       write(fs, cpu.resolve("cpu.cfs_period_us"), Long.toString(CgroupLimits.CFS_PERIOD_US));
       write(fs, cpu.resolve("cpu.cfs_quota_us"), Long.toString(limits.cfsQuotaUs()));
@@ -103,11 +112,19 @@ public final class CgroupV1Manager implements CgroupManager {
       if (roots.containsKey("devices")) {
         Path dev = dir("devices", containerId);
         write(fs, dev.resolve("devices.deny"), "a");
-        for (String rule : DEVICE_ALLOW) {
-          write(fs, dev.resolve("devices.allow"), rule);
-        }
+        writeEach(fs, dev.resolve("devices.allow"), DEVICE_ALLOW);
       }
     });
+  }
+
+  /** Makes {@code dir}, and its node parent first if that is missing (the first container, or after cleanup). */
+  private void mkdirWithParent(Path dir) throws IOException {
+    try {
+      fs.mkdir(dir);
+    } catch (java.nio.file.NoSuchFileException e) {
+      mkdirIfAbsent(fs, dir.getParent());
+      fs.mkdir(dir);
+    }
   }
 
   @Override

@@ -1,6 +1,9 @@
 package dev.berth.agent.cgroup;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -29,6 +32,19 @@ public final class HostCgroupFs implements CgroupFs {
   public void write(Path file, String value) throws IOException {
     // cgroupfs takes one value per write(2); no O_CREAT/O_TRUNC
     Files.writeString(file, value, StandardOpenOption.WRITE);
+  }
+
+  /** One open, one write(2) per value: the kernel parses each write as one value (one device rule, say). */
+  @Override
+  public void writeEach(Path file, List<String> values) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      for (String v : values) {
+        ByteBuffer b = ByteBuffer.wrap(v.getBytes(StandardCharsets.UTF_8));
+        if (ch.write(b) != b.limit()) {
+          throw new IOException("short write of '" + v + "'");
+        }
+      }
+    }
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.berth.agent.cgroup;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
@@ -38,6 +39,35 @@ class CgroupV1ManagerTest {
     }
     for (String h : new String[] {"cpu", "cpuacct", "memory", "pids", "devices"}) {
       assertThat(Path.of("/sys/fs/cgroup", h, "berth-" + node)).doesNotExist();
+    }
+  }
+
+  @Test
+  void refusesAnExistingCgroupAndLeavesItAndNothingElse() throws Exception {
+    assumeTrue(Files.isWritable(Path.of("/sys/fs/cgroup/memory")), "no writable cgroup v1 memory hierarchy");
+    String node = "v1t-" + UUID.randomUUID().toString().substring(0, 8);
+    CgroupManager m = CgroupManager.detect(node);
+    ContainerCgroup cg = m.create("c1", new CgroupLimits(0, 0, 0, 50));
+    Path leftover = Path.of("/sys/fs/cgroup/pids/berth-" + node + "/c2"); // only in one hierarchy
+    try {
+      assertThatThrownBy(() -> m.create("c1", new CgroupLimits(0, 0, 0, 60)))
+          .isInstanceOf(CgroupException.class).hasMessageContaining("already exists");
+      for (Path dir : cg.joinDirs()) {
+        assertThat(dir).isDirectory();
+      }
+      assertThat(Files.readString(Path.of("/sys/fs/cgroup/pids/berth-" + node + "/c1/pids.max")).trim()).isEqualTo("50");
+
+      Files.createDirectory(leftover);
+      assertThatThrownBy(() -> m.create("c2", new CgroupLimits(0, 0, 0, 60)))
+          .isInstanceOf(CgroupException.class).hasMessageContaining("already exists");
+      assertThat(leftover).isDirectory();
+      for (String h : new String[] {"cpu", "cpuacct", "memory"}) { // made before pids, removed again
+        assertThat(Path.of("/sys/fs/cgroup", h, "berth-" + node, "c2")).doesNotExist();
+      }
+    } finally {
+      Files.deleteIfExists(leftover);
+      cg.remove();
+      m.removeNodeParent();
     }
   }
 }
