@@ -57,24 +57,10 @@ final class LeaderLossWatch implements AutoCloseable {
   private static final int PROBE_TIMEOUT_MS = 200;
   private static final long PROBE_GAP_MS = 30;
 
-  /** What the watch reads about its server. */
-  interface View {
-    boolean isFollower();
-
-    RaftPeerId leader();
-
-    long term();
-
-    /** Voting members of the current configuration. */
-    List<RaftPeer> voters();
-
-    TermIndex lastEntry();
-  }
-
   private final RaftPeerId self;
   private final RaftGroupId groupId;
   private final RaftServer server;
-  private final View view;
+  private final ServerView view;
   private final ScheduledExecutorService exec = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "berth-leader-loss-watch");
     t.setDaemon(true);
@@ -86,7 +72,7 @@ final class LeaderLossWatch implements AutoCloseable {
   private volatile ManagedChannel channel;
   private boolean wasReady;
 
-  LeaderLossWatch(RaftPeerId self, RaftGroupId groupId, RaftServer server, View view) {
+  LeaderLossWatch(RaftPeerId self, RaftGroupId groupId, RaftServer server, ServerView view) {
     this.self = self;
     this.groupId = groupId;
     this.server = server;
@@ -99,7 +85,7 @@ final class LeaderLossWatch implements AutoCloseable {
 
   private void check() {
     try {
-      RaftPeerId leader = view.isFollower() ? view.leader() : null;
+      RaftPeerId leader = view.isFollower() ? view.leader().orElse(null) : null;
       long term = view.term();
       if (leader == null || leader.equals(self)) {
         unwatch();
@@ -201,7 +187,7 @@ final class LeaderLossWatch implements AutoCloseable {
   }
 
   private void elect(RaftPeerId gone, long term) {
-    if (!view.isFollower() || !gone.equals(view.leader()) || view.term() != term) {
+    if (!view.isFollower() || !gone.equals(view.leader().orElse(null)) || view.term() != term) {
       return; // an election already moved on
     }
     TermIndex last = view.lastEntry();

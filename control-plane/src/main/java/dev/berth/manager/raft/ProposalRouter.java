@@ -2,7 +2,6 @@ package dev.berth.manager.raft;
 
 import java.io.IOException;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
@@ -56,20 +55,11 @@ final class ProposalRouter implements AutoCloseable {
   /** A target that failed is asked again this late unless the leader changed first. */
   static final long SAME_TARGET_MS = 200;
 
-  /** What the router needs to know about its server, read at each attempt. */
-  interface View {
-    Optional<RaftPeerId> leader();
-
-    long term();
-
-    List<RaftPeer> peers();
-  }
-
   private final RaftPeerId self;
   private final RaftGroupId groupId;
   private final RaftServer server;
   private final RaftProperties props;
-  private final View view;
+  private final ServerView view;
   private final long deadlineMs;
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
@@ -81,7 +71,7 @@ final class ProposalRouter implements AutoCloseable {
   private RaftClient conn;
   private List<RaftPeer> connPeers = List.of();
 
-  ProposalRouter(RaftPeerId self, RaftGroupId groupId, RaftServer server, RaftProperties props, View view,
+  ProposalRouter(RaftPeerId self, RaftGroupId groupId, RaftServer server, RaftProperties props, ServerView view,
       long deadlineMs) {
     this.self = self;
     this.groupId = groupId;
@@ -202,7 +192,7 @@ final class ProposalRouter implements AutoCloseable {
 
   /** The current connection set (one Ratis client rpc: a channel per peer), made on demand. */
   private RaftClient connection() {
-    List<RaftPeer> peers = view.peers();
+    List<RaftPeer> peers = view.voters();
     synchronized (connLock) {
       if (conn == null || !peers.equals(connPeers)) {
         if (conn != null) {

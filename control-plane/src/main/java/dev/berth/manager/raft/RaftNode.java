@@ -58,6 +58,7 @@ public final class RaftNode implements Proposer, AutoCloseable {
   private RaftPeerId clientLeader;
   /** A proposal still unanswered after this long fails (the API waits 30 s). */
   static final long PROPOSE_DEADLINE_MS = 20_000;
+  private final ServerView view;
   private final ProposalRouter router;
   private final LeaderLossWatch leaderLoss;
   private final BerthStateMachine stateMachine;
@@ -78,52 +79,9 @@ public final class RaftNode implements Proposer, AutoCloseable {
         .setProperties(props).setStateMachine(stateMachine)
         .setOption(recover ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
         .build();
-    this.router = new ProposalRouter(this.selfId, groupId, server, props, new ProposalRouter.View() {
-      @Override
-      public Optional<RaftPeerId> leader() {
-        return leaderId();
-      }
-
-      @Override
-      public long term() {
-        try {
-          return RaftNode.this.term();
-        } catch (IllegalStateException e) {
-          return -1;
-        }
-      }
-
-      @Override
-      public List<RaftPeer> peers() {
-        return currentPeers();
-      }
-    }, PROPOSE_DEADLINE_MS);
-    this.leaderLoss = new LeaderLossWatch(this.selfId, groupId, server, new LeaderLossWatch.View() {
-      @Override
-      public boolean isFollower() {
-        return division().getInfo().isFollower();
-      }
-
-      @Override
-      public RaftPeerId leader() {
-        return division().getInfo().getLeaderId();
-      }
-
-      @Override
-      public long term() {
-        return division().getInfo().getCurrentTerm();
-      }
-
-      @Override
-      public List<RaftPeer> voters() {
-        return List.copyOf(division().getRaftConf().getCurrentPeers());
-      }
-
-      @Override
-      public org.apache.ratis.server.protocol.TermIndex lastEntry() {
-        return division().getRaftLog().getLastEntryTermIndex();
-      }
-    });
+    this.view = new ServerView(server, group);
+    this.router = new ProposalRouter(this.selfId, groupId, server, props, view, PROPOSE_DEADLINE_MS);
+    this.leaderLoss = new LeaderLossWatch(this.selfId, groupId, server, view);
   }
 
   static RaftProperties properties(RaftSettings s) {
@@ -204,7 +162,7 @@ public final class RaftNode implements Proposer, AutoCloseable {
    * of a different leader than the one the client was aimed at.
    */
   public RaftClient client() {
-    List<RaftPeer> current = currentPeers();
+    List<RaftPeer> current = view.voters();
     RaftPeerId leader = leaderId().orElse(null);
     synchronized (clientLock) {
       boolean peersChanged = !current.isEmpty() && !current.equals(clientPeers);
@@ -221,16 +179,6 @@ public final class RaftNode implements Proposer, AutoCloseable {
         }
       }
       return client;
-    }
-  }
-
-  private List<RaftPeer> currentPeers() {
-    try {
-      List<RaftPeer> peers = new ArrayList<>(division().getRaftConf().getCurrentPeers());
-      peers.sort(java.util.Comparator.comparing(p -> p.getId().toString()));
-      return peers.isEmpty() ? new ArrayList<>(group.getPeers()) : peers;
-    } catch (IllegalStateException e) {
-      return new ArrayList<>(group.getPeers());
     }
   }
 
@@ -251,11 +199,7 @@ public final class RaftNode implements Proposer, AutoCloseable {
   }
 
   public RaftServer.Division division() {
-    try {
-      return server.getDivision(group.getGroupId());
-    } catch (IOException e) {
-      throw new IllegalStateException("Raft group " + group.getGroupId() + " not on this server", e);
-    }
+    return view.division();
   }
 
   /**
@@ -334,11 +278,7 @@ public final class RaftNode implements Proposer, AutoCloseable {
   }
 
   public Optional<RaftPeerId> leaderId() {
-    try {
-      return Optional.ofNullable(division().getInfo().getLeaderId());
-    } catch (IllegalStateException e) {
-      return Optional.empty();
-    }
+    return view.leader();
   }
 
   public RaftPeerRole role() {
