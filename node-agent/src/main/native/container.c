@@ -209,9 +209,9 @@ struct main_args { struct config *c; struct user_ids *user; int errfd, statusfd;
 static int main_process(void *arg) {
   struct main_args *a = arg;
   char err[1024];
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  /* without CLONE_SIGHAND this task has its own copy of init's dispositions: resetting them
+   * leaves init's (all blocked, taken by sigwaitinfo) and the monitor's as they are */
+  default_signals();
   trace_mark("main");
   setsid();
   close(a->statusfd);

@@ -119,7 +119,7 @@ int cmd_exec(const char *dir, int argc, char **argv) {
   pid_t child = fork(); /* a new pid namespace applies to children only */
   if (child < 0) die("fork: %m");
   if (child == 0) {
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    default_signals(); /* nothing the agent or this launcher ignores or blocks reaches the command */
     struct user_ids u;
     if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ||
         resolve_user(user, &u, err, sizeof err) < 0 || enter_workdir(cwd, err, sizeof err) < 0 ||

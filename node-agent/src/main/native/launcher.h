@@ -42,6 +42,7 @@ struct user_ids { uid_t uid; gid_t gid; gid_t groups[64]; int ngroups; };
 int resolve_user(const char *spec, struct user_ids *u, char *err, size_t errlen);
 int enter_workdir(const char *cwd, char *err, size_t errlen);
 int drop_privileges(const struct user_ids *u, char *err, size_t errlen);
+void default_signals(void);
 int exec_in_env(char *const argv[], char *const envp[], char *err, size_t errlen);
 
 /* container.c: runs as PID 1 of the new namespaces */

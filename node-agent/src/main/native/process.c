@@ -5,6 +5,7 @@
 #include "launcher.h"
 #include <errno.h>
 #include <linux/capability.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,22 @@ int drop_privileges(const struct user_ids *u, char *err, size_t errlen) {
     return -1;
   }
   return 0;
+}
+
+/* Container code starts as under runc: no signal ignored, none blocked. An ignored disposition
+ * survives exec, and the launcher's server and monitors ignore SIGPIPE (the agent they write to
+ * may be gone), the agent may run with SIGHUP ignored (nohup), and so on: without this reset every
+ * container process would inherit them. Handlers need none (exec resets them), but one sweep is as
+ * cheap as asking which are ignored. The raw syscall reaches 32 and 33 too, which glibc's
+ * sigaction refuses as its own; SIGKILL and SIGSTOP are skipped (always default). The mask is
+ * cleared last, so nothing pending is delivered under an inherited disposition. */
+void default_signals(void) {
+  struct { void (*handler)(int); unsigned long flags; void (*restorer)(void); unsigned long mask; } dfl = {SIG_DFL, 0, NULL, 0};
+  for (int sig = 1; sig <= 64; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 /* execvpe would search the launcher's PATH; the container's own PATH is what counts. */
