@@ -211,7 +211,7 @@ static int main_process(void *arg) {
   char err[1024];
   /* without CLONE_SIGHAND this task has its own copy of init's dispositions: resetting them
    * leaves init's (all blocked, taken by sigwaitinfo) and the monitor's as they are */
-  default_signals();
+  container_signals();
   trace_mark("main");
   setsid();
   close(a->statusfd);

@@ -42,7 +42,12 @@ struct user_ids { uid_t uid; gid_t gid; gid_t groups[64]; int ngroups; };
 int resolve_user(const char *spec, struct user_ids *u, char *err, size_t errlen);
 int enter_workdir(const char *cwd, char *err, size_t errlen);
 int drop_privileges(const struct user_ids *u, char *err, size_t errlen);
+/* signal dispositions: default_signals() (all default, none blocked) before a one-shot exec's
+ * command; monitor_signals() in each idle spare; container_signals() in a container's main
+ * process undoes exactly what monitor_signals() set */
 void default_signals(void);
+void monitor_signals(void);
+void container_signals(void);
 int exec_in_env(char *const argv[], char *const envp[], char *err, size_t errlen);
 
 /* container.c: runs as PID 1 of the new namespaces */

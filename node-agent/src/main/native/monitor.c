@@ -328,8 +328,7 @@ static int fork_spare(int ls) {
     /* everything that does not depend on the request is done while idle, not while the agent
      * waits: signal dispositions, /dev/null, this monitor's own pid record, and the first-touch
      * (copy-on-write) faults of the stack and heap a monitor uses */
-    signal(SIGCHLD, SIG_DFL); /* the server lets the kernel reap; the monitor waits for init itself */
-    signal(SIGPIPE, SIG_IGN);  /* the agent may be gone when the exit is recorded */
+    monitor_signals(); /* SIGCHLD too: the server lets the kernel reap, the monitor waits for init itself */
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     char self[64];
     snprintf(self, sizeof self, "%d %llu\n", (int)getpid(), proc_starttime(getpid()));
