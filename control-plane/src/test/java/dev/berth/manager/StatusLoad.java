@@ -107,6 +107,10 @@ final class StatusLoad {
       executor.shutdownNow();
     }
     long end = System.nanoTime() - t0;
+    // wall-clock bounds of the windows, to line up per-process CPU samples and recordings
+    long wall0 = System.currentTimeMillis() - end / 1_000_000;
+    System.out.printf("status load wall clock (epoch ms): start %d, measured from %d, end %d%n",
+        wall0, wall0 + warmupNanos / 1_000_000, wall0 + end / 1_000_000);
     System.out.printf("status reports offered at %d/s through the dispatcher's StatusBatcher (window %d ms, max %d changes,"
         + " %d in flight): %d committed, %d dropped in %.2f s%n", ratePerSec, d.batchMaxDelayMs(), d.batchMaxChanges(),
         d.batchMaxInFlight(), batcher.committedChanges(), batcher.droppedChanges(), end / 1e9);
