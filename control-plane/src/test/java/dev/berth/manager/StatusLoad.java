@@ -67,6 +67,11 @@ final class StatusLoad {
     };
     ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
     DispatcherConfig d = DispatcherConfig.defaults();
+    // the dispatcher's defaults unless a trade-off is being measured (berth.bench.batch*)
+    d = new DispatcherConfig(d.heartbeatPeriodMs(), d.missedHeartbeats(),
+        Integer.getInteger("berth.bench.batchMaxChanges", d.batchMaxChanges()),
+        Long.getLong("berth.bench.batchMaxDelayMs", d.batchMaxDelayMs()),
+        Integer.getInteger("berth.bench.batchMaxInFlight", d.batchMaxInFlight()), d.proposeTimeoutMs());
     StatusBatcher batcher = new StatusBatcher(proposer, Clock.systemUTC(), executor, d.batchMaxChanges(),
         d.batchMaxDelayMs(), d.batchMaxInFlight());
     TaskState[] states = {TaskState.ACCEPTED, TaskState.PREPARING, TaskState.STARTING, TaskState.RUNNING};
