@@ -67,6 +67,11 @@ final class StatusLoad {
     };
     ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
     DispatcherConfig d = DispatcherConfig.defaults();
+    // the dispatcher's defaults unless a trade-off is being measured (berth.bench.batch*)
+    d = new DispatcherConfig(d.heartbeatPeriodMs(), d.missedHeartbeats(),
+        Integer.getInteger("berth.bench.batchMaxChanges", d.batchMaxChanges()),
+        Long.getLong("berth.bench.batchMaxDelayMs", d.batchMaxDelayMs()),
+        Integer.getInteger("berth.bench.batchMaxInFlight", d.batchMaxInFlight()), d.proposeTimeoutMs());
     StatusBatcher batcher = new StatusBatcher(proposer, Clock.systemUTC(), executor, d.batchMaxChanges(),
         d.batchMaxDelayMs(), d.batchMaxInFlight());
     TaskState[] states = {TaskState.ACCEPTED, TaskState.PREPARING, TaskState.STARTING, TaskState.RUNNING};
@@ -107,6 +112,10 @@ final class StatusLoad {
       executor.shutdownNow();
     }
     long end = System.nanoTime() - t0;
+    // wall-clock bounds of the windows, to line up per-process CPU samples and recordings
+    long wall0 = System.currentTimeMillis() - end / 1_000_000;
+    System.out.printf("status load wall clock (epoch ms): start %d, measured from %d, end %d%n",
+        wall0, wall0 + warmupNanos / 1_000_000, wall0 + end / 1_000_000);
     System.out.printf("status reports offered at %d/s through the dispatcher's StatusBatcher (window %d ms, max %d changes,"
         + " %d in flight): %d committed, %d dropped in %.2f s%n", ratePerSec, d.batchMaxDelayMs(), d.batchMaxChanges(),
         d.batchMaxInFlight(), batcher.committedChanges(), batcher.droppedChanges(), end / 1e9);

@@ -55,8 +55,9 @@ public final class ReaperReconciler implements Reconciler {
     List<Task> orphans = new ArrayList<>();
     // a handful of services for thousands of tasks: look each one up once per round
     Map<String, Boolean> serviceExists = new HashMap<>();
+    java.util.function.Function<String, Boolean> lookUp = id -> view.service(id).isPresent(); // one per round
     for (Task task : view.tasks()) {
-      if (!serviceExists.computeIfAbsent(task.getServiceId(), id -> view.service(id).isPresent())) {
+      if (!serviceExists.computeIfAbsent(task.getServiceId(), lookUp)) {
         orphans.add(task);
       } else if (TaskStates.isFinished(task)) {
         finished

@@ -1,11 +1,13 @@
 package dev.berth.manager.orchestrator;
 
+import dev.berth.api.v1.WatchEvent;
 import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.Command;
 import dev.berth.internal.v1.LogEntry;
 import dev.berth.manager.store.Proposer;
 import dev.berth.manager.store.DetachedView;
 import dev.berth.manager.store.Store;
+import dev.berth.manager.store.StoreListener;
 import dev.berth.manager.store.StoreView;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
@@ -21,7 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * under the store's read lock and scanned outside it), then commit through the log.
  * A round runs each reconciler in order on a fresh view and waits for its plan to apply before
  * the next one looks, so no two reconcilers act on the same stale picture. Rounds are
- * triggered by applied store changes (coalesced: at most one round pending, started after a
+ * triggered by applied store changes other than agents' health-only reports (coalesced: at most one round pending, started after a
  * short debounce, or later after a round that read the store for long: {@link RoundPacer}) and
  * by a periodic tick that covers time-based decisions (restart delays, down nodes, update
  * delays).
@@ -97,10 +99,23 @@ public final class ReconcileLoop implements AutoCloseable {
     });
     ScheduledExecutorService mine = executor;
     feed.reset();
-    listener = store.addListener((index, events) -> {
-      if (!events.isEmpty()) {
-        feed.onApplied(index, events);
-        trigger(mine);
+    listener = store.addListener(new StoreListener() {
+      @Override
+      public void onApplied(long index, List<WatchEvent> events) {
+        onApplied(index, events, false);
+      }
+
+      @Override
+      public void onApplied(long index, List<WatchEvent> events, boolean healthOnly) {
+        if (!events.isEmpty()) {
+          feed.onApplied(index, events);
+          // No reconciler reads container health: a round after a health-only entry would plan
+          // what the previous one did. Agents' health reports are most of a steady cluster's
+          // status load (docs/benchmarks.md); the periodic tick still runs.
+          if (!healthOnly) {
+            trigger(mine);
+          }
+        }
       }
     });
     mine.scheduleWithFixedDelay(() -> trigger(mine), 0, tick.toMillis(), TimeUnit.MILLISECONDS);

@@ -9,7 +9,6 @@ import dev.berth.internal.v1.Plan;
 import dev.berth.manager.store.StoreView;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -56,35 +55,84 @@ public final class ReplicatedReconciler implements Reconciler {
 
   private void reconcileService(StoreView view, Service service, long nowMs, Plan.Builder plan) {
     long wanted = service.getSpec().getReplicated().getReplicas();
-    // slot -> live tasks, and slot -> highest attempt ever seen there. Hash maps: this runs every
-    // round over every task of the service, and only a scale-down needs the slots in order.
-    Map<Long, List<Task>> live = new HashMap<>();
-    Map<Long, Integer> lastAttempt = new HashMap<>();
-    for (Task task : view.tasksOfService(service.getMeta().getId())) {
-      lastAttempt.merge(task.getSlot(), task.getAttempt(), Math::max);
-      if (TaskStates.isLive(task)) {
-        live.computeIfAbsent(task.getSlot(), s -> new ArrayList<>()).add(task);
+    List<Task> tasks = view.tasksOfService(service.getMeta().getId());
+    // Per slot: live or not, and the highest attempt ever seen there, in arrays indexed by slot
+    // position rather than maps keyed by boxed slot numbers: this runs every round over every
+    // task of the service, and at 50,000 tasks the Long keys and map nodes were half of the
+    // leader's garbage under a status load (docs/benchmarks.md, "Control plane").
+    SlotPositions slots = SlotPositions.of(tasks);
+    int[] lastAttempt = new int[slots.size()];
+    java.util.Arrays.fill(lastAttempt, -1);
+    boolean[] live = new boolean[slots.size()];
+    long liveSlots = 0;
+    for (Task task : tasks) {
+      int p = slots.position(task.getSlot());
+      lastAttempt[p] = Math.max(lastAttempt[p], task.getAttempt());
+      if (TaskStates.isLive(task) && !live[p]) {
+        live[p] = true;
+        liveSlots++;
       }
     }
-    if (live.size() > wanted) {
-      TreeMap<Long, List<Task>> bySlot = new TreeMap<>(live);
-      while (bySlot.size() > wanted) {
-        Map.Entry<Long, List<Task>> highest = bySlot.pollLastEntry();
-        live.remove(highest.getKey());
-        for (Task task : highest.getValue()) {
-          plan.addDesired(Plans.desired(task.getMeta().getId(), TaskState.SHUTDOWN));
+    if (liveSlots > wanted) { // scale down: the highest occupied slots go
+      Map<Integer, List<Task>> going = new TreeMap<>(Comparator.reverseOrder());
+      for (int p = slots.size() - 1; p >= 0 && liveSlots > wanted; p--) {
+        if (live[p]) {
+          live[p] = false;
+          liveSlots--;
+          going.put(p, new ArrayList<>());
         }
       }
+      for (Task task : tasks) {
+        List<Task> slot = going.get(slots.position(task.getSlot()));
+        if (slot != null && TaskStates.isLive(task)) {
+          slot.add(task);
+        }
+      }
+      going.values().forEach(slot -> slot.forEach(
+          task -> plan.addDesired(Plans.desired(task.getMeta().getId(), TaskState.SHUTDOWN))));
     }
-    long missing = wanted - live.size();
+    long missing = wanted - liveSlots;
     for (long slot = 1; missing > 0 && !Plans.full(plan, maxChangesPerRound); slot++) {
-      if (live.containsKey(slot)) {
+      int p = slots.position(slot);
+      if (p >= 0 && live[p]) {
         continue;
       }
-      Integer previous = lastAttempt.get(slot);
-      int attempt = previous == null ? 0 : previous + 1;
+      int attempt = p < 0 ? 0 : lastAttempt[p] + 1;
       plan.addCreateTasks(factory.newTask(view, service, slot, "", attempt, nowMs));
       missing--;
+    }
+  }
+
+  /**
+   * Array positions of the slot numbers of a service's tasks, in slot order: slot minus the
+   * lowest one when the slots are dense (they are 1..replicas plus what a scale-down left), else
+   * the rank among the sorted distinct slots.
+   */
+  private record SlotPositions(long base, long[] sorted, int size) {
+    static SlotPositions of(List<Task> tasks) {
+      long min = Long.MAX_VALUE;
+      long max = Long.MIN_VALUE;
+      for (Task task : tasks) {
+        min = Math.min(min, task.getSlot());
+        max = Math.max(max, task.getSlot());
+      }
+      if (tasks.isEmpty()) {
+        return new SlotPositions(0, null, 0);
+      }
+      if (max - min < 2L * tasks.size() + 64) {
+        return new SlotPositions(min, null, (int) (max - min + 1));
+      }
+      long[] sorted = tasks.stream().mapToLong(Task::getSlot).sorted().distinct().toArray();
+      return new SlotPositions(0, sorted, sorted.length);
+    }
+
+    /** Position of {@code slot}, or -1 if no task has it. */
+    int position(long slot) {
+      if (sorted != null) {
+        return Math.max(-1, java.util.Arrays.binarySearch(sorted, slot));
+      }
+      long p = slot - base;
+      return p >= 0 && p < size ? (int) p : -1;
     }
   }
 }

@@ -17,8 +17,11 @@ import java.util.List;
  * <p>Thread model: call with exclusive access to the state (the store's write lock).
  */
 public final class Applier {
-  /** Result of one entry plus the changes it made (empty when it failed). */
-  public record Outcome(ApplyResult result, List<WatchEvent> events) {}
+  /**
+   * Result of one entry plus the changes it made (empty when it failed); {@code healthOnly}: there
+   * are changes and each only moved a task's container health (agents' health reports).
+   */
+  public record Outcome(ApplyResult result, List<WatchEvent> events, boolean healthOnly) {}
 
   private Applier() {}
 
@@ -28,7 +31,7 @@ public final class Applier {
       ApplyResult first = state.dedupe.get(requestId);
       if (first != null) {
         state.setIndex(index);
-        return new Outcome(first, List.of());
+        return new Outcome(first, List.of(), false);
       }
     }
     ApplyContext ctx = new ApplyContext(state, index, entry.getTimestampMs());
@@ -65,7 +68,8 @@ public final class Applier {
       ctx.itemResults.forEach(state.dedupe::put);
     }
     state.setIndex(index);
-    return new Outcome(result, List.copyOf(ctx.events));
+    boolean healthOnly = !ctx.events.isEmpty() && ctx.healthOnlyEvents == ctx.events.size();
+    return new Outcome(result, List.copyOf(ctx.events), healthOnly);
   }
 
   private static void applyCommand(ApplyContext ctx, Command c) {

@@ -24,6 +24,8 @@ final class ApplyContext {
   final long timestampMs;
   final List<WatchEvent> events = new ArrayList<>();
   final List<String> createdIds = new ArrayList<>();
+  /** How many of {@link #events} only changed a task's container health (see {@link #putTaskHealth}). */
+  int healthOnlyEvents;
   /** Networks whose IPAM cursor moved in this entry: one UPDATE event each, at the end. */
   private final Set<String> cursorMoved = new LinkedHashSet<>();
   /** Per-request outcomes inside the entry (batched registrations), recorded on commit. */
@@ -84,6 +86,15 @@ final class ApplyContext {
   void putTask(Task t) {
     boolean existed = state.putTask(t) != null;
     events.add(event(action(existed), ObjectKind.KIND_TASK).setTask(t).build());
+  }
+
+  /**
+   * Stores a task whose only change is its container health in the same state: nothing a
+   * reconciler plans from (state, desired state, node, slot, spec) moved.
+   */
+  void putTaskHealth(Task t) {
+    putTask(t);
+    healthOnlyEvents++;
   }
 
   void removeTask(Task t) {

@@ -100,7 +100,7 @@ public final class ClusterStore implements Store {
       lock.writeLock().unlock();
       commit(event, "apply", index);
     }
-    notifyListeners(index, out.events());
+    notifyListeners(index, out);
     return out;
   }
 
@@ -108,10 +108,10 @@ public final class ClusterStore implements Store {
     return apply(entry, index, () -> { });
   }
 
-  private void notifyListeners(long index, List<WatchEvent> events) {
+  private void notifyListeners(long index, Applier.Outcome out) {
     for (StoreListener l : listeners) {
       try {
-        l.onApplied(index, events);
+        l.onApplied(index, out.events(), out.healthOnly());
       } catch (RuntimeException e) {
         LOG.warn("store listener failed at index {}", index, e);
       }

@@ -120,7 +120,9 @@ public final class DetachedView implements StoreView {
     if (byService == null) {
       byService = group(false);
     }
-    return new ArrayList<>(byService.getOrDefault(serviceId, List.of()));
+    // unmodifiable, not copied: the reconcilers only read it, and a copy of a 50,000-task
+    // service per call was garbage every round
+    return Collections.unmodifiableList(byService.getOrDefault(serviceId, List.of()));
   }
 
   @Override
@@ -128,7 +130,7 @@ public final class DetachedView implements StoreView {
     if (byNode == null) {
       byNode = group(true);
     }
-    return new ArrayList<>(byNode.getOrDefault(nodeId, List.of()));
+    return Collections.unmodifiableList(byNode.getOrDefault(nodeId, List.of()));
   }
 
   private Map<String, List<Task>> group(boolean node) {

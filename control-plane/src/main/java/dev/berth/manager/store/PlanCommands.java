@@ -253,7 +253,7 @@ final class PlanCommands {
     if (to == from) {
       if (TaskReports.healthChanged(t.getStatus(), next)) {
         // Same RUNNING state, new container health: not a move backwards, so it is recorded.
-        ctx.putTask(t.toBuilder().setMeta(ctx.touch(t.getMeta())).setStatus(
+        ctx.putTaskHealth(t.toBuilder().setMeta(ctx.touch(t.getMeta())).setStatus(
             t.getStatus().toBuilder().setContainer(next.getContainer())).build());
       }
       return;

@@ -11,4 +11,13 @@ public interface StoreListener {
    * @param events its changes (empty when the entry failed validation or changed nothing)
    */
   void onApplied(long index, List<WatchEvent> events);
+
+  /**
+   * As {@link #onApplied(long, List)}, told whether every change only moved a task's container
+   * health ({@link Applier.Outcome#healthOnly}); listeners that ignore health may skip such
+   * entries. By default the flag is ignored.
+   */
+  default void onApplied(long index, List<WatchEvent> events, boolean healthOnly) {
+    onApplied(index, events);
+  }
 }

@@ -75,6 +75,35 @@ class ReplicatedReconcilerTest {
   }
 
   @Test
+  void sparseSlotNumbersScaleDownFromTheTopAndRefillTheGaps() {
+    // slots far apart: positions come from the sorted slot numbers, not slot - lowest
+    Service web = replicated("s1", 3, spec("web:1"));
+    Fixture f = new Fixture().add(web)
+        .add(task("low", web, 2, "n1", TaskState.RUNNING))
+        .add(task("mid", web, 5_000_000, "n1", TaskState.RUNNING))
+        .add(task("top", web, 9_000_000_000L, "n1", TaskState.RUNNING))
+        .add(task("top2", web, 9_000_000_000L, "n1", TaskState.RUNNING).toBuilder().setAttempt(1).build())
+        .add(task("old", web, 1, "n1", TaskState.FAILED).toBuilder()
+            .setDesiredState(TaskState.SHUTDOWN).setAttempt(4).build());
+    f.add(web.toBuilder().setSpec(web.getSpec().toBuilder().setReplicated(
+        web.getSpec().getReplicated().toBuilder().setReplicas(2))).build());
+
+    Plan down = reconciler.reconcile(f, 0).get(0).getPlan();
+
+    assertThat(down.getDesiredList()).extracting(Plan.Desired::getTaskId).containsExactlyInAnyOrder("top", "top2");
+    assertThat(down.getCreateTasksList()).isEmpty();
+
+    f.add(web.toBuilder().setSpec(web.getSpec().toBuilder().setReplicated(
+        web.getSpec().getReplicated().toBuilder().setReplicas(4))).build());
+    f.apply(List.of(Command.newBuilder().setPlan(down).build()), 0);
+    Plan up = reconciler.reconcile(f, 0).get(0).getPlan();
+
+    // slots 1 and 3 are free: slot 1 gets the attempt after its ended task's, slot 3 the first
+    assertThat(up.getCreateTasksList()).extracting(Task::getSlot, Task::getAttempt)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(1L, 5), org.assertj.core.groups.Tuple.tuple(3L, 0));
+  }
+
+  @Test
   void boundsTheWorkOfOneRound() {
     Fixture f = new Fixture().add(replicated("s1", 250, spec("web:1")));
     ReplicatedReconciler small = new ReplicatedReconciler(new TaskFactory(sequentialIds()), 100);

@@ -44,8 +44,12 @@ class ApplierTest {
   }
 
   private ApplyResult apply(LogEntry e) {
+    return applyOutcome(e).result();
+  }
+
+  private Applier.Outcome applyOutcome(LogEntry e) {
     log.add(e);
-    return store.apply(e, ++index).result();
+    return store.apply(e, ++index);
   }
 
   private ApplyResult ok(LogEntry e) {
@@ -233,7 +237,9 @@ class ApplierTest {
     setUpTask("t1", 0, 0);
     ok(entry("", plan(Plan.newBuilder().addAssignments(assignment("t1", "n1")))));
     ok(entry("", health("t1", TaskState.RUNNING, "starting")));
-    ok(entry("", health("t1", TaskState.RUNNING, "healthy")));
+    Applier.Outcome flip = applyOutcome(entry("", health("t1", TaskState.RUNNING, "healthy")));
+    assertThat(flip.events()).hasSize(1);
+    assertThat(flip.healthOnly()).as("only the container health moved").isTrue();
     assertThat(store.read((StoreView v) -> v.task("t1")).orElseThrow().getStatus().getContainer().getHealth())
         .isEqualTo("healthy");
     String before = store.digest();
@@ -241,7 +247,9 @@ class ApplierTest {
     assertThat(store.digest()).isEqualTo(before);
     fails(entry("", health("t1", TaskState.STARTING, "unhealthy")), "FAILED_PRECONDITION",
         "cannot move back from RUNNING to STARTING");
-    ok(entry("", health("t1", TaskState.FAILED, "unhealthy")));
+    Applier.Outcome ended = applyOutcome(entry("", health("t1", TaskState.FAILED, "unhealthy")));
+    assertThat(ended.events()).hasSize(1);
+    assertThat(ended.healthOnly()).as("a state change is not health-only").isFalse();
     fails(entry("", health("t1", TaskState.RUNNING, "healthy")), "FAILED_PRECONDITION", "already ended FAILED");
   }
 
