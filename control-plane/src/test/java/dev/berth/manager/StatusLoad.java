@@ -32,8 +32,10 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
  * Benchmark phase (part of {@link ControlPlaneBench}): task-status reports offered at a fixed
  * rate (open loop, as agents report whatever the cluster's clock brings) through the
  * dispatcher's own {@link StatusBatcher} with its default window, size and in-flight limits, so
- * the entry size is what the batcher makes of the offered load. Latency is per log entry, from
- * its proposal to its applied result.
+ * the entry size is what the batcher makes of the offered load. Latency is reported per log entry,
+ * from its proposal to its applied result, and per update, from the moment the load offered it
+ * to the batcher to its entry's applied result (so it includes the batch window and any wait for
+ * an in-flight slot).
  */
 final class StatusLoad {
   private StatusLoad() {}
@@ -48,7 +50,9 @@ final class StatusLoad {
    */
   static void run(RaftClient client, int tasks, int nodes, long ts, int ratePerSec, Path benchDir, String leader)
       throws Exception {
-    ConcurrentLinkedQueue<long[]> entries = new ConcurrentLinkedQueue<>(); // {send ns, latency ns, changes, epoch us}
+    ConcurrentLinkedQueue<long[]> entries = new ConcurrentLinkedQueue<>(); // {send ns, latency ns, changes, epoch us, seq}
+    java.util.concurrent.atomic.AtomicLong seqs = new java.util.concurrent.atomic.AtomicLong();
+    List<long[]> offers = new ArrayList<>(); // {sent count after the offer, offer ns}
     long t0 = System.nanoTime();
     Proposer proposer = new Proposer() {
       @Override
@@ -56,8 +60,9 @@ final class StatusLoad {
         long s = System.nanoTime();
         Instant wall = Instant.now();
         int changes = e.getCommandsList().stream().mapToInt(c -> c.getReportTaskStatus().getChangesCount()).sum();
+        long seq = seqs.getAndIncrement(); // the batcher proposes in flush order, one flush at a time
         return send(client, e).whenComplete((r, err) -> entries.add(new long[] {s - t0, System.nanoTime() - s, changes,
-            wall.getEpochSecond() * 1_000_000L + wall.getNano() / 1_000}));
+            wall.getEpochSecond() * 1_000_000L + wall.getNano() / 1_000, seq}));
       }
 
       @Override
@@ -101,6 +106,9 @@ final class StatusLoad {
           byNode.computeIfAbsent("node" + (i % nodes), n -> new ArrayList<>())
               .add(TaskStatusChange.newBuilder().setTaskId("t" + i).setStatus(status).build());
         }
+        if (!byNode.isEmpty()) {
+          offers.add(new long[] {sent, System.nanoTime() - t0});
+        }
         byNode.forEach(batcher::submit);
         Thread.sleep(1);
       }
@@ -126,6 +134,7 @@ final class StatusLoad {
     }
     report(warmupNanos > 0 ? "measured window (after warm-up)" : "whole load",
         all.stream().filter(e -> e[0] >= warmupNanos).toList(), warmupNanos, end);
+    perUpdate(offers, all, warmupNanos, batcher.droppedChanges());
     if (Boolean.getBoolean("berth.bench.trace")) {
       Path trace = benchDir.resolve("status-trace.csv");
       try (var w = Files.newBufferedWriter(trace)) {
@@ -152,6 +161,58 @@ final class StatusLoad {
         what, changes, secs, changes / secs, n, (double) changes / n, lat[n / 2] / 1e6,
         lat[Math.min(n - 1, n * 99 / 100)] / 1e6, lat[n - 1] / 1e6,
         java.util.Arrays.stream(lat).filter(l -> l > 50_000_000L).count());
+  }
+
+  /**
+   * Latency per update, offer → its entry applied, in the measured window. Entries take the
+   * batcher's pending changes in offer order (a flush takes all of them), so the k-th proposed
+   * entry holds the updates offered after the first k-1 entries' changes; within one offer
+   * (1 ms of load) a flush may split the nodes, which at worst credits a few updates with the
+   * neighbouring entry's result. Skipped when a change was dropped or re-proposed after a split.
+   */
+  private static void perUpdate(List<long[]> offers, List<long[]> entries, long fromNanos, long dropped) {
+    List<long[]> bySeq = new ArrayList<>(entries);
+    bySeq.sort(java.util.Comparator.comparingLong(e -> e[4]));
+    long offered = offers.isEmpty() ? 0 : offers.get(offers.size() - 1)[0];
+    if (dropped > 0 || bySeq.isEmpty() || bySeq.size() != bySeq.get(bySeq.size() - 1)[4] + 1
+        || bySeq.stream().mapToLong(x -> x[2]).sum() != offered) {
+      System.out.println("  per update: not computed (changes dropped or entries split)");
+      return;
+    }
+    List<long[]> segments = new ArrayList<>(); // {updates, latency ns}
+    int e = 0;
+    long entryEnd = bySeq.get(0)[2];
+    long from = 0;
+    for (long[] offer : offers) {
+      while (from < offer[0]) {
+        while (from >= entryEnd) {
+          entryEnd += bySeq.get(++e)[2];
+        }
+        long upto = Math.min(offer[0], entryEnd);
+        long[] entry = bySeq.get(e);
+        if (offer[1] >= fromNanos) {
+          segments.add(new long[] {upto - from, entry[0] + entry[1] - offer[1]});
+        }
+        from = upto;
+      }
+    }
+    segments.sort(java.util.Comparator.comparingLong(x -> x[1]));
+    long total = segments.stream().mapToLong(x -> x[0]).sum();
+    long p50 = 0;
+    long p99 = 0;
+    long seen = 0;
+    for (long[] x : segments) {
+      seen += x[0];
+      if (p50 == 0 && seen >= total / 2) {
+        p50 = x[1];
+      }
+      if (p99 == 0 && seen >= total * 99 / 100) {
+        p99 = x[1];
+      }
+    }
+    System.out.printf("  per update (offered → its entry applied, incl. batching), %s: %d updates; p50 %.1f ms,"
+        + " p99 %.1f ms, max %.1f ms%n", fromNanos > 0 ? "measured window" : "whole load", total, p50 / 1e6,
+        p99 / 1e6, segments.get(segments.size() - 1)[1] / 1e6);
   }
 
   private static CompletableFuture<ApplyResult> send(RaftClient client, LogEntry e) {
