@@ -39,6 +39,11 @@ public final class NodeLivenessReconciler implements Reconciler {
   }
 
   @Override
+  public boolean timeDriven() {
+    return true;
+  }
+
+  @Override
   public List<Command> reconcile(StoreView view, long nowMs) {
     Plan.Builder plan = Plans.start(view.index());
     // Only tasks of nodes that are gone, down long enough or draining can need a change: read

@@ -19,4 +19,13 @@ public interface Reconciler {
   String name();
 
   List<Command> reconcile(StoreView view, long nowMs);
+
+  /**
+   * Whether the plan can change with time alone on an unchanged store (a restart delay running
+   * out, a node down for long enough): the loop's periodic tick runs only these reconcilers
+   * unless the store changed since the last round. The others are functions of the store.
+   */
+  default boolean timeDriven() {
+    return false;
+  }
 }

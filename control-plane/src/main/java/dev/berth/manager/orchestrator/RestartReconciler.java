@@ -41,6 +41,11 @@ public final class RestartReconciler implements Reconciler {
   }
 
   @Override
+  public boolean timeDriven() {
+    return true;
+  }
+
+  @Override
   public List<Command> reconcile(StoreView view, long nowMs) {
     Plan.Builder plan = Plans.start(view.index());
     List<Task> ended = new ArrayList<>();

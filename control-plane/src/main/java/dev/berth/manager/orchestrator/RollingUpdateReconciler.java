@@ -42,6 +42,11 @@ public final class RollingUpdateReconciler implements Reconciler {
   }
 
   @Override
+  public boolean timeDriven() {
+    return true;
+  }
+
+  @Override
   public List<Command> reconcile(StoreView view, long nowMs) {
     Plan.Builder plan = Plans.start(view.index());
     List<Command> extra = new ArrayList<>();

@@ -33,7 +33,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** Which applied entries start a reconcile round: every change but agents' health-only reports. */
+/**
+ * Which applied entries start a reconcile round (every change but agents' health-only reports),
+ * and which reconcilers a tick on an unchanged store runs (only the time-driven ones).
+ */
 class ReconcileTriggerTest {
   private final ClusterStore store = new ClusterStore();
   private long index;
@@ -65,32 +68,9 @@ class ReconcileTriggerTest {
     ok(report(TaskState.RUNNING, "starting"));
 
     AtomicInteger rounds = new AtomicInteger();
-    Reconciler counter = new Reconciler() {
-      @Override
-      public String name() {
-        return "counter";
-      }
-
-      @Override
-      public List<Command> reconcile(StoreView view, long nowMs) {
-        rounds.incrementAndGet();
-        return List.of();
-      }
-    };
-    Proposer proposer = new Proposer() {
-      @Override
-      public CompletableFuture<ApplyResult> propose(LogEntry entry) {
-        return CompletableFuture.failedFuture(new IllegalStateException("nothing to propose here"));
-      }
-
-      @Override
-      public boolean isLeader() {
-        return true;
-      }
-    };
     // a tick far away: only applied entries start rounds (apart from the first, at start)
-    try (ReconcileLoop loop = new ReconcileLoop(store, proposer, Clock.systemUTC(), new ClusterViewFeed(),
-        List.of(counter), Duration.ofHours(1), Duration.ofMillis(5), Duration.ofSeconds(5))) {
+    try (ReconcileLoop loop = new ReconcileLoop(store, NO_PROPOSALS, Clock.systemUTC(), new ClusterViewFeed(),
+        List.of(counting(rounds, false)), Duration.ofHours(1), Duration.ofMillis(5), Duration.ofSeconds(5))) {
       loop.start();
       await().atMost(Duration.ofSeconds(10)).until(() -> rounds.get() == 1);
 
@@ -103,5 +83,68 @@ class ReconcileTriggerTest {
       ok(report(TaskState.FAILED, "unhealthy"));
       await().atMost(Duration.ofSeconds(10)).until(() -> rounds.get() == 2);
     }
+  }
+
+  @Test
+  void aTickOnAnUnchangedStoreRunsOnlyTheTimeDrivenReconcilers() throws Exception {
+    ok(Command.newBuilder().setRegisterNode(RegisterNode.newBuilder().setNode(Node.newBuilder()
+        .setMeta(Meta.newBuilder().setId("n1")).setStatus(NodeStatus.newBuilder().setState(NodeState.NODE_READY))))
+        .build());
+    AtomicInteger storeDriven = new AtomicInteger();
+    AtomicInteger timeDriven = new AtomicInteger();
+    try (ReconcileLoop loop = new ReconcileLoop(store, NO_PROPOSALS, Clock.systemUTC(), new ClusterViewFeed(),
+        List.of(counting(storeDriven, false), counting(timeDriven, true)), Duration.ofMillis(10),
+        Duration.ofMillis(5), Duration.ofSeconds(5))) {
+      loop.start();
+      await().atMost(Duration.ofSeconds(10)).until(() -> timeDriven.get() >= 10);
+      assertThat(storeDriven).as("planned once at start; the store has not changed since").hasValue(1);
+
+      ok(Command.newBuilder().setRegisterNode(RegisterNode.newBuilder().setNode(Node.newBuilder()
+          .setMeta(Meta.newBuilder().setId("n2")).setStatus(NodeStatus.newBuilder().setState(NodeState.NODE_READY))))
+          .build());
+      await().atMost(Duration.ofSeconds(10)).until(() -> storeDriven.get() == 2);
+      int after = timeDriven.get();
+      await().atMost(Duration.ofSeconds(10)).until(() -> timeDriven.get() >= after + 10);
+      assertThat(storeDriven).as("one round for the one change").hasValue(2);
+    }
+  }
+
+  @Test
+  void theStandardTimeDrivenReconcilersAreThoseThatReadTheClockForDecisions() {
+    List<String> timeDriven = ReconcileLoop.standard(IdGenerator.random(), new ClusterViewFeed(), 1000).stream()
+        .filter(Reconciler::timeDriven).map(Reconciler::name).toList();
+    assertThat(timeDriven).containsExactlyInAnyOrder("node-liveness", "restart", "rolling-update");
+  }
+
+  private static final Proposer NO_PROPOSALS = new Proposer() {
+    @Override
+    public CompletableFuture<ApplyResult> propose(LogEntry entry) {
+      return CompletableFuture.failedFuture(new IllegalStateException("nothing to propose here"));
+    }
+
+    @Override
+    public boolean isLeader() {
+      return true;
+    }
+  };
+
+  private static Reconciler counting(AtomicInteger rounds, boolean timeDriven) {
+    return new Reconciler() {
+      @Override
+      public String name() {
+        return timeDriven ? "time-driven counter" : "counter";
+      }
+
+      @Override
+      public List<Command> reconcile(StoreView view, long nowMs) {
+        rounds.incrementAndGet();
+        return List.of();
+      }
+
+      @Override
+      public boolean timeDriven() {
+        return timeDriven;
+      }
+    };
   }
 }
