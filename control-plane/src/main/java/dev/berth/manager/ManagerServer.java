@@ -63,11 +63,7 @@ public final class ManagerServer implements AutoCloseable {
   private ImagePinner imagePinner = ImagePinner.off();
   private final List<LongConsumer> leaderStart = new CopyOnWriteArrayList<>();
   private final List<Runnable> leaderStop = new CopyOnWriteArrayList<>();
-  private final ExecutorService watchPool = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "berth-watch");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService watchPool = Executors.newCachedThreadPool(DaemonThreads.named("berth-watch"));
   private StateDir.Identity identity;
   private JoinTokenKeeper tokens;
   private RaftNode raft;

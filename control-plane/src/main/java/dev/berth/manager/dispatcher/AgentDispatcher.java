@@ -10,6 +10,7 @@ import dev.berth.api.v1.ManagerList;
 import dev.berth.api.v1.ManagerMessage;
 import dev.berth.api.v1.Node;
 import dev.berth.api.v1.NodeDescription;
+import dev.berth.api.v1.NodeUsage;
 import dev.berth.api.v1.Redirect;
 import dev.berth.api.v1.RegisterRequest;
 import dev.berth.api.v1.RegisterResponse;
@@ -19,18 +20,18 @@ import dev.berth.api.v1.Task;
 import dev.berth.api.v1.TaskState;
 import dev.berth.api.v1.TaskStatusReport;
 import dev.berth.api.v1.TaskStatusUpdate;
-import dev.berth.api.v1.WatchEvent;
-import dev.berth.api.v1.NodeUsage;
 import dev.berth.api.v1.TaskUsage;
+import dev.berth.api.v1.WatchEvent;
 import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.Command;
 import dev.berth.internal.v1.LogEntry;
 import dev.berth.internal.v1.SetNodeStatus;
 import dev.berth.internal.v1.TaskStatusChange;
+import dev.berth.manager.DaemonThreads;
 import dev.berth.manager.api.AgentStreams;
+import dev.berth.manager.api.UsageSource;
 import dev.berth.manager.orchestrator.IdGenerator;
 import dev.berth.manager.orchestrator.TaskStates;
-import dev.berth.manager.api.UsageSource;
 import dev.berth.manager.store.Proposer;
 import dev.berth.manager.store.Store;
 import dev.berth.manager.store.TaskReports;
@@ -107,9 +108,10 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
     this.ids = ids;
     this.config = config;
     this.monitor = new HeartbeatMonitor(tracker, config.graceMs());
-    this.fanout = Executors.newSingleThreadExecutor(daemon("berth-dispatch-fanout"));
-    this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("berth-dispatch-housekeeping"));
-    this.batching = Executors.newSingleThreadScheduledExecutor(daemon("berth-dispatch-batcher"));
+    this.fanout = Executors.newSingleThreadExecutor(DaemonThreads.named("berth-dispatch-fanout"));
+    this.housekeeping =
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("berth-dispatch-housekeeping"));
+    this.batching = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("berth-dispatch-batcher"));
     this.batcher = new StatusBatcher(proposer, clock, batching, config.batchMaxChanges(),
         config.batchMaxDelayMs(), config.batchMaxInFlight());
     this.registrations = new RegistrationBatcher(proposer, clock, REGISTRATIONS_PER_ENTRY);
@@ -132,14 +134,6 @@ public final class AgentDispatcher extends AgentServiceGrpc.AgentServiceImplBase
   @Override
   public StreamObserver<ExecAgentOutput> execStream(StreamObserver<ExecInput> toAgent) {
     return attach.execStream(toAgent);
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   /** Heartbeats and usage readings, for API reads (Node.usage, Task.usage). */

@@ -4,8 +4,9 @@ import dev.berth.api.v1.WatchEvent;
 import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.Command;
 import dev.berth.internal.v1.LogEntry;
-import dev.berth.manager.store.Proposer;
+import dev.berth.manager.DaemonThreads;
 import dev.berth.manager.store.DetachedView;
+import dev.berth.manager.store.Proposer;
 import dev.berth.manager.store.Store;
 import dev.berth.manager.store.StoreListener;
 import dev.berth.manager.store.StoreView;
@@ -23,8 +24,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * under the store's read lock and scanned outside it), then commit through the log.
  * A round runs each reconciler in order on a fresh view and waits for its plan to apply before
  * the next one looks, so no two reconcilers act on the same stale picture. Rounds are
- * triggered by applied store changes other than agents' health-only reports (coalesced: at most one round pending, started after a
- * short debounce, or later after a round that read the store for long: {@link RoundPacer}) and
+ * triggered by applied store changes other than agents' health-only reports (coalesced: at most
+ * one round pending, started after a short debounce, or later after a round that read the store
+ * for long: {@link RoundPacer}) and
  * by a periodic tick that covers time-based decisions (restart delays, down nodes, update
  * delays). A tick with no store change since the previous round runs only the {@linkplain
  * Reconciler#timeDriven() time-driven} reconcilers: the others would plan what they planned
@@ -96,11 +98,7 @@ public final class ReconcileLoop implements AutoCloseable {
     if (executor != null) {
       return;
     }
-    executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread thread = new Thread(r, "berth-reconcile");
-      thread.setDaemon(true);
-      return thread;
-    });
+    executor = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("berth-reconcile"));
     ScheduledExecutorService mine = executor;
     feed.reset();
     storeChanged.set(true);
@@ -149,7 +147,8 @@ public final class ReconcileLoop implements AutoCloseable {
   private void trigger(ScheduledExecutorService on) {
     if (pending.compareAndSet(false, true)) {
       try {
-        on.schedule(() -> round(storeChanged.getAndSet(false)), pacer.delayNanos(System.nanoTime()), TimeUnit.NANOSECONDS);
+        on.schedule(() -> round(storeChanged.getAndSet(false)), pacer.delayNanos(System.nanoTime()),
+            TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.RejectedExecutionException stopped) {
         pending.set(false);
       }

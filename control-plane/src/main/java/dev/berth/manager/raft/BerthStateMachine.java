@@ -3,6 +3,7 @@ package dev.berth.manager.raft;
 import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.LogEntry;
 import dev.berth.internal.v1.StoreSnapshot;
+import dev.berth.manager.DaemonThreads;
 import dev.berth.manager.store.Applier;
 import dev.berth.manager.store.ApplyException;
 import dev.berth.manager.store.ClusterStore;
@@ -78,11 +79,8 @@ public final class BerthStateMachine extends BaseStateMachine {
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final LongConsumer applyNanos;
   private final LeaderListener leaderListener;
-  private final ExecutorService events = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "berth-leader-events");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService events =
+      Executors.newSingleThreadExecutor(DaemonThreads.named("berth-leader-events"));
   private volatile boolean leading;
   /** Set in {@link #initialize} (it needs the server's snapshot threshold). */
   private SnapshotWriter snapshots;

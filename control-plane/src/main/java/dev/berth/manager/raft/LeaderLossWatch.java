@@ -1,5 +1,6 @@
 package dev.berth.manager.raft;
 
+import dev.berth.manager.DaemonThreads;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
@@ -61,11 +62,8 @@ final class LeaderLossWatch implements AutoCloseable {
   private final RaftGroupId groupId;
   private final RaftServer server;
   private final ServerView view;
-  private final ScheduledExecutorService exec = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "berth-leader-loss-watch");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService exec =
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("berth-leader-loss-watch"));
   private RaftPeerId watched;
   private long watchedTerm;
   private String watchedAddr;

@@ -1,5 +1,6 @@
 package dev.berth.manager.raft;
 
+import dev.berth.manager.DaemonThreads;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -64,9 +65,9 @@ final class ProposalRouter implements AutoCloseable {
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final ScheduledExecutorService ticks = Executors.newSingleThreadScheduledExecutor(
-      daemon("berth-propose-retry"));
+      DaemonThreads.named("berth-propose-retry"));
   private final ScheduledExecutorService closer = Executors.newSingleThreadScheduledExecutor(
-      daemon("berth-propose-closer"));
+      DaemonThreads.named("berth-propose-closer"));
   private final Object connLock = new Object();
   private RaftClient conn;
   private List<RaftPeer> connPeers = List.of();
@@ -79,14 +80,6 @@ final class ProposalRouter implements AutoCloseable {
     this.props = props;
     this.view = view;
     this.deadlineMs = deadlineMs;
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   /** One proposal's progress. */

@@ -1,5 +1,6 @@
 package dev.berth.manager.raft;
 
+import dev.berth.manager.DaemonThreads;
 import java.io.IOException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,11 +46,8 @@ final class SnapshotWriter implements AutoCloseable {
     void write(C capture) throws IOException;
   }
 
-  private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "berth-snapshot-writer");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService writer =
+      Executors.newSingleThreadExecutor(DaemonThreads.named("berth-snapshot-writer"));
   private final long threshold;
   private Future<?> writing;
   private long reported = -1;
