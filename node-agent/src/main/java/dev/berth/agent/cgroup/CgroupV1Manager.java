@@ -9,6 +9,8 @@ import static dev.berth.agent.cgroup.CgroupFiles.write;
 import static dev.berth.agent.cgroup.CgroupFiles.writeEach;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -87,12 +89,11 @@ public final class CgroupV1Manager implements CgroupManager {
       try {
         mkdirWithParent(p);
         made.add(p);
-      } catch (java.nio.file.FileAlreadyExistsException e) {
-        made.forEach(m -> rmdirIfPresent(fs, m));
-        throw new CgroupException("cgroup for container " + containerId + " already exists under " + parentName);
       } catch (IOException e) {
         made.forEach(m -> rmdirIfPresent(fs, m));
-        throw new CgroupException("creating cgroup " + p + ": " + e.getMessage(), e);
+        throw e instanceof FileAlreadyExistsException
+            ? new CgroupException("cgroup for container " + containerId + " already exists under " + parentName)
+            : new CgroupException("creating cgroup " + p + ": " + e.getMessage(), e);
       }
     }
     return removedOnFailure(cg, () -> {
@@ -121,7 +122,7 @@ public final class CgroupV1Manager implements CgroupManager {
   private void mkdirWithParent(Path dir) throws IOException {
     try {
       fs.mkdir(dir);
-    } catch (java.nio.file.NoSuchFileException e) {
+    } catch (NoSuchFileException e) {
       mkdirIfAbsent(fs, dir.getParent());
       fs.mkdir(dir);
     }
