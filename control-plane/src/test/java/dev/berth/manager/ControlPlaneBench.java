@@ -223,8 +223,17 @@ public final class ControlPlaneBench {
       long ts = System.currentTimeMillis();
       int nodes = 100;
       String svc = "benchsvc";
+      // -Dberth.bench.warmupTasks=W (status-rate runs): W more tasks, which the warm-up walks
+      // instead of the measured ones, so the measured window is the state changes of `tasks`
+      int warmupTasks = Integer.getInteger("berth.bench.warmupTasks", 0);
+      int created = tasks + warmupTasks;
+      // One service at its replica count: the tasks below fill its slots 1..tasks, as the
+      // scaler would have, so the leader's reconcilers have nothing to plan unless the load
+      // gives them a reason (with replicas 1 the scaler shut the tasks down, 1,000 a round,
+      // all through the measurement).
+      ServiceSpec spec = spec(svc).toBuilder().setReplicated(ReplicatedService.newBuilder().setReplicas(created)).build();
       LogEntry.Builder setup = LogEntry.newBuilder().setTimestampMs(ts)
-          .addCommands(Command.newBuilder().setCreateService(CreateService.newBuilder().setId(svc).setSpec(spec(svc))));
+          .addCommands(Command.newBuilder().setCreateService(CreateService.newBuilder().setId(svc).setSpec(spec)));
       for (int n = 0; n < nodes; n++) {
         setup.addCommands(Command.newBuilder().setRegisterNode(RegisterNode.newBuilder().setNode(Node.newBuilder()
             .setMeta(Meta.newBuilder().setId("node" + n)).setStatus(ready(ts)).setDescription(NodeDescription.newBuilder()
@@ -234,11 +243,11 @@ public final class ControlPlaneBench {
       if (!r.getCode().equals("OK")) {
         throw new IllegalStateException(r.toString());
       }
-      for (int from = 0; from < tasks; from += batch) {
+      for (int from = 0; from < created; from += batch) {
         Plan.Builder plan = Plan.newBuilder();
-        for (int i = from; i < Math.min(tasks, from + batch); i++) {
+        for (int i = from; i < Math.min(created, from + batch); i++) {
           plan.addCreateTasks(Task.newBuilder().setMeta(Meta.newBuilder().setId("t" + i)).setServiceId(svc)
-              .setSlot(i + 1).setDesiredState(TaskState.RUNNING).setSpec(spec(svc).getTask())
+              .setSlot(i + 1).setDesiredState(TaskState.RUNNING).setSpec(spec.getTask())
               .setStatus(TaskStatus.newBuilder().setState(TaskState.NEW)));
           plan.addAssignments(Plan.Assignment.newBuilder().setTaskId("t" + i).setNodeId("node" + (i % nodes)));
         }
@@ -256,7 +265,7 @@ public final class ControlPlaneBench {
       }
       int rate = Integer.getInteger("berth.bench.statusRate", 0);
       if (rate > 0) { // open loop through the dispatcher's batcher instead of the fixed entries below
-        StatusLoad.run(c, tasks, nodes, ts, rate, ms.get(0).stateDir.getParent(), leaderOf(ms).stateDir.toString());
+        StatusLoad.run(c, tasks, warmupTasks, nodes, ts, rate, ms.get(0).stateDir.getParent(), leaderOf(ms).stateDir.toString());
         return;
       }
       TaskState[] states = {TaskState.ACCEPTED, TaskState.PREPARING, TaskState.STARTING, TaskState.RUNNING};

@@ -45,10 +45,14 @@ final class StatusLoad {
    * the same load unmeasured (JIT compilation and heap sizing of long-running managers, as JMH's
    * warm-up iterations), and reports that window (cold) and the measured one apart. After the
    * four state rounds the load continues with health changes of the RUNNING tasks (each a real
-   * update of the task, through the same apply path). {@code berth.bench.trace=true} writes
+   * update of the task, through the same apply path). With {@code warmupTasks} > 0 the warm-up
+   * offers that load for its own extra tasks, and the measured window is then nothing but the
+   * four state rounds of the measured tasks (ACCEPTED through RUNNING).
+   * {@code berth.bench.trace=true} writes
    * every entry (send time, latency, changes) to {@code <benchDir>/status-trace.csv}.
    */
-  static void run(RaftClient client, int tasks, int nodes, long ts, int ratePerSec, Path benchDir, String leader)
+  static void run(RaftClient client, int tasks, int warmupTasks, int nodes, long ts, int ratePerSec, Path benchDir,
+      String leader)
       throws Exception {
     ConcurrentLinkedQueue<long[]> entries = new ConcurrentLinkedQueue<>(); // {send ns, latency ns, changes, epoch us, seq}
     java.util.concurrent.atomic.AtomicLong seqs = new java.util.concurrent.atomic.AtomicLong();
@@ -81,7 +85,8 @@ final class StatusLoad {
         d.batchMaxDelayMs(), d.batchMaxInFlight());
     TaskState[] states = {TaskState.ACCEPTED, TaskState.PREPARING, TaskState.STARTING, TaskState.RUNNING};
     long warmupNanos = TimeUnit.SECONDS.toNanos(Integer.getInteger("berth.bench.warmupSeconds", 0));
-    long total = (long) states.length * tasks + warmupNanos / 1_000_000_000L * ratePerSec;
+    long warmupUpdates = warmupNanos / 1_000_000_000L * ratePerSec;
+    long total = (long) states.length * tasks + warmupUpdates;
     long sent = 0;
     long nextKeep = 0;
     try {
@@ -94,8 +99,13 @@ final class StatusLoad {
         long due = Math.min(total, now * ratePerSec / 1_000_000_000L);
         Map<String, List<TaskStatusChange>> byNode = new LinkedHashMap<>();
         for (; sent < due; sent++) {
-          int i = (int) (sent % tasks);
-          int round = (int) (sent / tasks);
+          // The warm-up walks the W extra tasks t<tasks>... (if any), then the measured window
+          // walks t0... from ACCEPTED; without them the warm-up takes the first state rounds.
+          boolean extra = warmupTasks > 0 && sent < warmupUpdates;
+          long k = warmupTasks > 0 && !extra ? sent - warmupUpdates : sent;
+          int walked = extra ? warmupTasks : tasks;
+          int i = (int) (k % walked) + (extra ? tasks : 0);
+          int round = (int) (k / walked);
           TaskStatus.Builder status = TaskStatus.newBuilder().setTimestampMs(ts);
           if (round < states.length) {
             status.setState(states[round]);

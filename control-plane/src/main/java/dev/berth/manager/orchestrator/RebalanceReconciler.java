@@ -40,6 +40,12 @@ public final class RebalanceReconciler implements Reconciler {
     return "rebalance";
   }
 
+  /** A rebalance waits for its moved tasks to run before the next moves ({@link #settled}). */
+  @Override
+  public boolean followsProgress(Service service) {
+    return service.getUpdateStatus().getState() == UpdateStatus.State.REBALANCING;
+  }
+
   @Override
   public List<Command> reconcile(StoreView store, long nowMs) {
     List<Service> services = new ArrayList<>();

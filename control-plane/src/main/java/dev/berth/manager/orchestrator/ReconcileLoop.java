@@ -13,7 +13,11 @@ import dev.berth.manager.store.StoreView;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -24,13 +28,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * under the store's read lock and scanned outside it), then commit through the log.
  * A round runs each reconciler in order on a fresh view and waits for its plan to apply before
  * the next one looks, so no two reconcilers act on the same stale picture. Rounds are
- * triggered by applied store changes other than agents' health-only reports (coalesced: at most
- * one round pending, started after a short debounce, or later after a round that read the store
- * for long: {@link RoundPacer}) and
- * by a periodic tick that covers time-based decisions (restart delays, down nodes, update
- * delays). A tick with no store change since the previous round runs only the {@linkplain
- * Reconciler#timeDriven() time-driven} reconcilers: the others would plan what they planned
- * before (on 50,000 tasks, eight scans every tick were a tenth of a core on the leader).
+ * triggered by applied entries (coalesced: at most one round pending, started after a short
+ * debounce, or later after a round that read the store for long: {@link RoundPacer}) and by a
+ * periodic tick that covers time-based decisions (restart delays, down nodes, update delays).
+ * Which reconcilers a round runs depends on what changed since the previous one:
+ * <ul>
+ *   <li>any change other than agents' progress reports: all of them;
+ *   <li>only progress reports (tasks ACCEPTED up to RUNNING, container health): those that
+ *       {@linkplain Reconciler#followsProgress follow the progress} of a service whose tasks
+ *       moved (an update or rebalance in flight), usually none, and then the store is not read;
+ *   <li>the tick: the {@linkplain Reconciler#timeDriven() time-driven} ones (on 50,000 tasks,
+ *       eight scans every tick were a tenth of a core on the leader).
+ * </ul>
  *
  * <p>Thread model: {@link #start()} (from the manager's leader-start callback) and {@link
  * #stop()} (leader-stop) may be called from any thread; all rounds run on one private thread.
@@ -52,6 +61,10 @@ public final class ReconcileLoop implements AutoCloseable {
   private final AtomicBoolean pending = new AtomicBoolean();
   /** The store changed (or a plan failed) since the last round began: the next runs every reconciler. */
   private final AtomicBoolean storeChanged = new AtomicBoolean(true);
+  /** Services whose tasks only progressed since the last round began ({@link Reconciler#followsProgress}). */
+  private final Set<String> progressed = ConcurrentHashMap.newKeySet();
+  /** The tick fired since the last round began: the next runs the time-driven reconcilers. */
+  private final AtomicBoolean ticked = new AtomicBoolean(true);
   private final RoundPacer pacer;
   /**
    * The copy the previous reconciler of this round planned on, if it proposed nothing: the next
@@ -109,20 +122,25 @@ public final class ReconcileLoop implements AutoCloseable {
       }
 
       @Override
-      public void onApplied(long index, List<WatchEvent> events, boolean healthOnly) {
-        if (!events.isEmpty()) {
-          feed.onApplied(index, events);
-          // No reconciler reads container health: a round after a health-only entry would plan
-          // what the previous one did. Agents' health reports are most of a steady cluster's
-          // status load (docs/benchmarks.md); the periodic tick still runs.
-          if (!healthOnly) {
-            storeChanged.set(true);
-            trigger(mine);
-          }
+      public void onApplied(long index, List<WatchEvent> events, boolean progressOnly) {
+        if (events.isEmpty()) {
+          return;
         }
+        feed.onApplied(index, events);
+        if (progressOnly) {
+          for (WatchEvent e : events) {
+            progressed.add(e.getTask().getServiceId());
+          }
+        } else {
+          storeChanged.set(true);
+        }
+        trigger(mine);
       }
     });
-    mine.scheduleWithFixedDelay(() -> trigger(mine), 0, tick.toMillis(), TimeUnit.MILLISECONDS);
+    mine.scheduleWithFixedDelay(() -> {
+      ticked.set(true);
+      trigger(mine);
+    }, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   public synchronized void stop() {
@@ -147,8 +165,8 @@ public final class ReconcileLoop implements AutoCloseable {
   private void trigger(ScheduledExecutorService on) {
     if (pending.compareAndSet(false, true)) {
       try {
-        on.schedule(() -> round(storeChanged.getAndSet(false)), pacer.delayNanos(System.nanoTime()),
-            TimeUnit.NANOSECONDS);
+        on.schedule(() -> round(storeChanged.getAndSet(false), ticked.getAndSet(false)),
+            pacer.delayNanos(System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.RejectedExecutionException stopped) {
         pending.set(false);
       }
@@ -158,21 +176,26 @@ public final class ReconcileLoop implements AutoCloseable {
   /** One pass of every reconciler; package-visible so tests can drive rounds directly. */
   void round() {
     storeChanged.set(false);
-    round(true);
+    ticked.set(false);
+    round(true, true);
   }
 
-  /** One pass of every reconciler, or with {@code all} false of the time-driven ones only. */
-  private void round(boolean all) {
+  /**
+   * One pass of every reconciler, or with {@code all} false of those that follow the progress
+   * recorded since the last round and, if {@code tick}, the time-driven ones.
+   */
+  private void round(boolean all, boolean tick) {
     pending.set(false);
     shared = null;
     long busy = 0;
     try {
+      Set<Reconciler> following = following(all);
       for (Reconciler reconciler : reconcilers) {
         if (!proposer.isLeader() || Thread.currentThread().isInterrupted()) {
           storeChanged.set(true);
           return;
         }
-        if (!all && !reconciler.timeDriven()) {
+        if (!all && !(tick && reconciler.timeDriven()) && !following.contains(reconciler)) {
           continue;
         }
         busy += runOne(reconciler);
@@ -180,6 +203,34 @@ public final class ReconcileLoop implements AutoCloseable {
     } finally {
       pacer.roundEnded(System.nanoTime(), busy);
     }
+  }
+
+  /**
+   * Takes the services recorded by progress reports and returns the reconcilers following one
+   * of them; a look-up of those services under the read lock, nothing when none was recorded.
+   */
+  private Set<Reconciler> following(boolean all) {
+    Set<String> services = new HashSet<>();
+    for (Iterator<String> it = progressed.iterator(); it.hasNext(); ) {
+      services.add(it.next());
+      it.remove();
+    }
+    if (all || services.isEmpty()) {
+      return Set.of(); // a full round runs every reconciler anyway
+    }
+    return store.read(view -> {
+      Set<Reconciler> out = new HashSet<>();
+      for (String id : services) {
+        view.service(id).ifPresent(service -> {
+          for (Reconciler r : reconcilers) {
+            if (r.followsProgress(service)) {
+              out.add(r);
+            }
+          }
+        });
+      }
+      return out;
+    });
   }
 
   /** Plans with one reconciler and commits its plan; returns the time spent planning. */

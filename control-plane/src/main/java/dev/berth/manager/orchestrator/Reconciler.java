@@ -1,5 +1,6 @@
 package dev.berth.manager.orchestrator;
 
+import dev.berth.api.v1.Service;
 import dev.berth.internal.v1.Command;
 import dev.berth.manager.store.StoreView;
 import java.util.List;
@@ -26,6 +27,19 @@ public interface Reconciler {
    * unless the store changed since the last round. The others are functions of the store.
    */
   default boolean timeDriven() {
+    return false;
+  }
+
+  /**
+   * Whether tasks of {@code service} moving forward through their run (ACCEPTED up to RUNNING,
+   * or container health: agents' progress reports, {@link
+   * dev.berth.manager.store.StoreListener}) can change the plan. After entries of nothing but
+   * such reports the loop runs only the reconcilers that say yes for a service they touched;
+   * the others plan from tasks' ends, desired states, placements and specs, which those reports
+   * never move (at 10,000 reports/s, rounds that re-planned all of that were a core's worth of
+   * scans for nothing).
+   */
+  default boolean followsProgress(Service service) {
     return false;
   }
 }

@@ -46,6 +46,12 @@ public final class RollingUpdateReconciler implements Reconciler {
     return true;
   }
 
+  /** An update in flight waits for its new tasks to run (batches, START_FIRST shutdowns). */
+  @Override
+  public boolean followsProgress(Service service) {
+    return service.getUpdateStatus().getState() == UpdateStatus.State.UPDATING;
+  }
+
   @Override
   public List<Command> reconcile(StoreView view, long nowMs) {
     Plan.Builder plan = Plans.start(view.index());

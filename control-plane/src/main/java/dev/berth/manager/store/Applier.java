@@ -18,10 +18,11 @@ import java.util.List;
  */
 public final class Applier {
   /**
-   * Result of one entry plus the changes it made (empty when it failed); {@code healthOnly}: there
-   * are changes and each only moved a task's container health (agents' health reports).
+   * Result of one entry plus the changes it made (empty when it failed); {@code progressOnly}:
+   * there are changes and each only moved a task forward through its run (agents' ACCEPTED
+   * through RUNNING and health reports; {@link ApplyContext#putTaskProgress}).
    */
-  public record Outcome(ApplyResult result, List<WatchEvent> events, boolean healthOnly) {}
+  public record Outcome(ApplyResult result, List<WatchEvent> events, boolean progressOnly) {}
 
   private Applier() {}
 
@@ -68,8 +69,8 @@ public final class Applier {
       ctx.itemResults.forEach(state.dedupe::put);
     }
     state.setIndex(index);
-    boolean healthOnly = !ctx.events.isEmpty() && ctx.healthOnlyEvents == ctx.events.size();
-    return new Outcome(result, List.copyOf(ctx.events), healthOnly);
+    boolean progressOnly = !ctx.events.isEmpty() && ctx.progressEvents == ctx.events.size();
+    return new Outcome(result, List.copyOf(ctx.events), progressOnly);
   }
 
   private static void applyCommand(ApplyContext ctx, Command c) {

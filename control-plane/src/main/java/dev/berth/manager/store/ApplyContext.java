@@ -24,8 +24,8 @@ final class ApplyContext {
   final long timestampMs;
   final List<WatchEvent> events = new ArrayList<>();
   final List<String> createdIds = new ArrayList<>();
-  /** How many of {@link #events} only changed a task's container health (see {@link #putTaskHealth}). */
-  int healthOnlyEvents;
+  /** How many of {@link #events} only moved a task through its run (see {@link #putTaskProgress}). */
+  int progressEvents;
   /** Networks whose IPAM cursor moved in this entry: one UPDATE event each, at the end. */
   private final Set<String> cursorMoved = new LinkedHashSet<>();
   /** Per-request outcomes inside the entry (batched registrations), recorded on commit. */
@@ -89,12 +89,13 @@ final class ApplyContext {
   }
 
   /**
-   * Stores a task whose only change is its container health in the same state: nothing a
-   * reconciler plans from (state, desired state, node, slot, spec) moved.
+   * Stores a task whose only change is its observed state moving forward from ASSIGNED up to
+   * RUNNING, or its container health in the same state: it has not ended, and its desired
+   * state, node, slot and spec did not move.
    */
-  void putTaskHealth(Task t) {
+  void putTaskProgress(Task t) {
     putTask(t);
-    healthOnlyEvents++;
+    progressEvents++;
   }
 
   void removeTask(Task t) {

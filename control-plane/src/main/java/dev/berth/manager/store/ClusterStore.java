@@ -111,7 +111,7 @@ public final class ClusterStore implements Store {
   private void notifyListeners(long index, Applier.Outcome out) {
     for (StoreListener l : listeners) {
       try {
-        l.onApplied(index, out.events(), out.healthOnly());
+        l.onApplied(index, out.events(), out.progressOnly());
       } catch (RuntimeException e) {
         LOG.warn("store listener failed at index {}", index, e);
       }

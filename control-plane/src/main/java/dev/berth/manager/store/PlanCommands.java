@@ -253,7 +253,7 @@ final class PlanCommands {
     if (to == from) {
       if (TaskReports.healthChanged(t.getStatus(), next)) {
         // Same RUNNING state, new container health: not a move backwards, so it is recorded.
-        ctx.putTaskHealth(t.toBuilder().setMeta(ctx.touch(t.getMeta())).setStatus(
+        ctx.putTaskProgress(t.toBuilder().setMeta(ctx.touch(t.getMeta())).setStatus(
             t.getStatus().toBuilder().setContainer(next.getContainer())).build());
       }
       return;
@@ -268,6 +268,11 @@ final class PlanCommands {
     }
     TaskStatus status = next.getTimestampMs() == 0
         ? next.toBuilder().setTimestampMs(ctx.timestampMs).build() : next;
-    ctx.putTask(t.toBuilder().setMeta(ctx.touch(t.getMeta())).setStatus(status).build());
+    Task moved = t.toBuilder().setMeta(ctx.touch(t.getMeta())).setStatus(status).build();
+    if (to.getNumber() >= TaskState.ACCEPTED_VALUE && !terminal(to)) {
+      ctx.putTaskProgress(moved); // an agent's report of a task on its way to RUNNING
+    } else {
+      ctx.putTask(moved);
+    }
   }
 }

@@ -13,11 +13,12 @@ public interface StoreListener {
   void onApplied(long index, List<WatchEvent> events);
 
   /**
-   * As {@link #onApplied(long, List)}, told whether every change only moved a task's container
-   * health ({@link Applier.Outcome#healthOnly}); listeners that ignore health may skip such
-   * entries. By default the flag is ignored.
+   * As {@link #onApplied(long, List)}, told whether every change only moved a task forward
+   * through its run, ACCEPTED up to RUNNING or its container health ({@link
+   * Applier.Outcome#progressOnly}); listeners that plan only from tasks' ends, placements and
+   * specs may skip such entries. By default the flag is ignored.
    */
-  default void onApplied(long index, List<WatchEvent> events, boolean healthOnly) {
+  default void onApplied(long index, List<WatchEvent> events, boolean progressOnly) {
     onApplied(index, events);
   }
 }

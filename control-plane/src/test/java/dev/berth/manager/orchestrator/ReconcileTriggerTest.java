@@ -10,11 +10,13 @@ import dev.berth.api.v1.Node;
 import dev.berth.api.v1.NodeState;
 import dev.berth.api.v1.NodeStatus;
 import dev.berth.api.v1.ReplicatedService;
+import dev.berth.api.v1.Service;
 import dev.berth.api.v1.ServiceSpec;
 import dev.berth.api.v1.Task;
 import dev.berth.api.v1.TaskSpec;
 import dev.berth.api.v1.TaskState;
 import dev.berth.api.v1.TaskStatus;
+import dev.berth.api.v1.UpdateStatus;
 import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.Command;
 import dev.berth.internal.v1.CreateService;
@@ -34,8 +36,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * Which applied entries start a reconcile round (every change but agents' health-only reports),
- * and which reconcilers a tick on an unchanged store runs (only the time-driven ones).
+ * Which reconcilers applied entries and ticks run: every one after a change other than agents'
+ * progress reports, only those following an updating service after such reports, only the
+ * time-driven ones on a tick over an unchanged store.
  */
 class ReconcileTriggerTest {
   private final ClusterStore store = new ClusterStore();
@@ -54,7 +57,7 @@ class ReconcileTriggerTest {
   }
 
   @Test
-  void healthOnlyReportsStartNoRoundStateChangesDo() throws Exception {
+  void progressReportsRunOnlyTheReconcilersFollowingThatServiceOtherChangesRunAll() throws Exception {
     TaskSpec spec = TaskSpec.newBuilder().setContainer(ContainerSpec.newBuilder().setImage("busybox")).build();
     ok(Command.newBuilder().setCreateService(CreateService.newBuilder().setId("s1").setSpec(ServiceSpec.newBuilder()
         .setName("web").setReplicated(ReplicatedService.newBuilder().setReplicas(1)).setTask(spec))).build(),
@@ -65,23 +68,52 @@ class ReconcileTriggerTest {
         .addCreateTasks(Task.newBuilder().setMeta(Meta.newBuilder().setId("t1")).setServiceId("s1").setSlot(1)
             .setDesiredState(TaskState.RUNNING).setSpec(spec).setStatus(TaskStatus.newBuilder().setState(TaskState.NEW)))
         .addAssignments(Plan.Assignment.newBuilder().setTaskId("t1").setNodeId("n1"))).build());
-    ok(report(TaskState.RUNNING, "starting"));
 
     AtomicInteger rounds = new AtomicInteger();
+    AtomicInteger followerRounds = new AtomicInteger();
+    Reconciler follower = new Reconciler() {
+      @Override
+      public String name() {
+        return "follows updating services";
+      }
+
+      @Override
+      public List<Command> reconcile(StoreView view, long nowMs) {
+        followerRounds.incrementAndGet();
+        return List.of();
+      }
+
+      @Override
+      public boolean followsProgress(Service service) {
+        return service.getUpdateStatus().getState() == UpdateStatus.State.UPDATING;
+      }
+    };
     // a tick far away: only applied entries start rounds (apart from the first, at start)
     try (ReconcileLoop loop = new ReconcileLoop(store, NO_PROPOSALS, Clock.systemUTC(), new ClusterViewFeed(),
-        List.of(counting(rounds, false)), Duration.ofHours(1), Duration.ofMillis(5), Duration.ofSeconds(5))) {
+        List.of(counting(rounds, false), follower), Duration.ofHours(1), Duration.ofMillis(5), Duration.ofSeconds(5))) {
       loop.start();
-      await().atMost(Duration.ofSeconds(10)).until(() -> rounds.get() == 1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> rounds.get() == 1 && followerRounds.get() == 1);
 
-      for (int i = 0; i < 5; i++) {
+      ok(report(TaskState.ACCEPTED, ""));
+      ok(report(TaskState.STARTING, ""));
+      ok(report(TaskState.RUNNING, "starting"));
+      for (int i = 0; i < 4; i++) {
         ok(report(TaskState.RUNNING, i % 2 == 0 ? "healthy" : "unhealthy"));
       }
       Thread.sleep(500); // 100x the debounce a triggered round waits
-      assertThat(rounds).as("health flips of a running task start no round").hasValue(1);
+      assertThat(rounds).as("a task on its way to RUNNING and health flips start no full round").hasValue(1);
+      assertThat(followerRounds).as("nor a follower's: its service is not updating").hasValue(1);
+
+      ok(Command.newBuilder().setPlan(Plan.newBuilder().addServiceStatus(Plan.ServiceUpdateStatus.newBuilder()
+          .setServiceId("s1").setStatus(UpdateStatus.newBuilder().setState(UpdateStatus.State.UPDATING)))).build());
+      await().atMost(Duration.ofSeconds(10)).until(() -> rounds.get() == 2 && followerRounds.get() == 2);
+      ok(report(TaskState.RUNNING, "healthy"));
+      await().atMost(Duration.ofSeconds(10)).until(() -> followerRounds.get() == 3);
+      Thread.sleep(500);
+      assertThat(rounds).as("progress of an updating service runs its follower only").hasValue(2);
 
       ok(report(TaskState.FAILED, "unhealthy"));
-      await().atMost(Duration.ofSeconds(10)).until(() -> rounds.get() == 2);
+      await().atMost(Duration.ofSeconds(10)).until(() -> rounds.get() == 3 && followerRounds.get() == 4);
     }
   }
 
@@ -114,6 +146,23 @@ class ReconcileTriggerTest {
     List<String> timeDriven = ReconcileLoop.standard(IdGenerator.random(), new ClusterViewFeed(), 1000).stream()
         .filter(Reconciler::timeDriven).map(Reconciler::name).toList();
     assertThat(timeDriven).containsExactlyInAnyOrder("node-liveness", "restart", "rolling-update");
+  }
+
+  @Test
+  void theStandardReconcilersFollowingProgressAreUpdatesAndRebalancesInFlight() {
+    List<Reconciler> standard = ReconcileLoop.standard(IdGenerator.random(), new ClusterViewFeed(), 1000);
+    for (UpdateStatus.State state : UpdateStatus.State.values()) {
+      if (state == UpdateStatus.State.UNRECOGNIZED) {
+        continue;
+      }
+      Service service = Service.newBuilder().setUpdateStatus(UpdateStatus.newBuilder().setState(state)).build();
+      List<String> following = standard.stream().filter(r -> r.followsProgress(service)).map(Reconciler::name).toList();
+      switch (state) {
+        case UPDATING -> assertThat(following).as(state.name()).containsExactly("rolling-update");
+        case REBALANCING -> assertThat(following).as(state.name()).containsExactly("rebalance");
+        default -> assertThat(following).as(state.name()).isEmpty();
+      }
+    }
   }
 
   private static final Proposer NO_PROPOSALS = new Proposer() {

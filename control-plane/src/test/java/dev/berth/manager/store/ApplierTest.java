@@ -235,11 +235,16 @@ class ApplierTest {
   void aRunningReportThatOnlyChangesHealthIsRecordedButNeverMovesBack() {
     ok(entry("", createService("s1", spec("web", 1)), registerNode("n1", 0, 0)));
     setUpTask("t1", 0, 0);
-    ok(entry("", plan(Plan.newBuilder().addAssignments(assignment("t1", "n1")))));
-    ok(entry("", health("t1", TaskState.RUNNING, "starting")));
+    Applier.Outcome assigned = applyOutcome(entry("", plan(Plan.newBuilder().addAssignments(assignment("t1", "n1")))));
+    assertThat(assigned.progressOnly()).as("a placement is not an agent's progress report").isFalse();
+    Applier.Outcome accepted = applyOutcome(entry("", health("t1", TaskState.ACCEPTED, "")));
+    assertThat(accepted.events()).hasSize(1);
+    assertThat(accepted.progressOnly()).as("ASSIGNED -> ACCEPTED: the task progressed").isTrue();
+    Applier.Outcome running = applyOutcome(entry("", health("t1", TaskState.RUNNING, "starting")));
+    assertThat(running.progressOnly()).as("ACCEPTED -> RUNNING: the task progressed").isTrue();
     Applier.Outcome flip = applyOutcome(entry("", health("t1", TaskState.RUNNING, "healthy")));
     assertThat(flip.events()).hasSize(1);
-    assertThat(flip.healthOnly()).as("only the container health moved").isTrue();
+    assertThat(flip.progressOnly()).as("only the container health moved").isTrue();
     assertThat(store.read((StoreView v) -> v.task("t1")).orElseThrow().getStatus().getContainer().getHealth())
         .isEqualTo("healthy");
     String before = store.digest();
@@ -249,7 +254,7 @@ class ApplierTest {
         "cannot move back from RUNNING to STARTING");
     Applier.Outcome ended = applyOutcome(entry("", health("t1", TaskState.FAILED, "unhealthy")));
     assertThat(ended.events()).hasSize(1);
-    assertThat(ended.healthOnly()).as("a state change is not health-only").isFalse();
+    assertThat(ended.progressOnly()).as("an end is not progress").isFalse();
     fails(entry("", health("t1", TaskState.RUNNING, "healthy")), "FAILED_PRECONDITION", "already ended FAILED");
   }
 
