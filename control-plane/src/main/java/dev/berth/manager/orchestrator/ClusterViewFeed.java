@@ -34,6 +34,38 @@ public final class ClusterViewFeed implements StoreListener {
     queue.addAll(events);
   }
 
+  /**
+   * Skips entries of agents' progress reports: a task's reservation in the view follows its
+   * node, desired state, whether it ended, its spec and host ports, and those reports move none
+   * of them (ClusterView#counts). They are most of a busy cluster's entries.
+   */
+  @Override
+  public void onApplied(long index, List<WatchEvent> events, boolean progressOnly) {
+    if (!progressOnly) {
+      onApplied(index, events);
+    }
+  }
+
+  /**
+   * Takes the queued events in: into the view if there is one, else dropped (the next {@link
+   * #view} builds from a later read of the store, which holds them). Called by the loop at the
+   * start of every round, so the queue holds at most a round's worth of events even when no
+   * reconciler needs the view (only the allocator with unplaced tasks, global services and
+   * rebalances do; before, a cluster with none of them queued every event of the term).
+   */
+  public synchronized void catchUp() {
+    if (stale || view == null) {
+      queue.clear();
+    } else {
+      drain();
+    }
+  }
+
+  /** Events waiting for the reconcile thread (O(n): for tests). */
+  int queued() {
+    return queue.size();
+  }
+
   /** Drops the current view; the next {@link #view} builds a fresh one (new leadership term). */
   public void reset() {
     stale = true;
@@ -46,13 +78,17 @@ public final class ClusterViewFeed implements StoreListener {
       view = build(store);
       builtAt = store.index();
     }
+    drain();
+    return view;
+  }
+
+  private void drain() {
     WatchEvent event;
     while ((event = queue.poll()) != null) {
       if (event.getIndex() > builtAt) {
         apply(view, event);
       }
     }
-    return view;
   }
 
   private static ClusterView build(StoreView store) {

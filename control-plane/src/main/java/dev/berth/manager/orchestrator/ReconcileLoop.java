@@ -126,7 +126,7 @@ public final class ReconcileLoop implements AutoCloseable {
         if (events.isEmpty()) {
           return;
         }
-        feed.onApplied(index, events);
+        feed.onApplied(index, events, progressOnly);
         if (progressOnly) {
           for (WatchEvent e : events) {
             progressed.add(e.getTask().getServiceId());
@@ -187,6 +187,7 @@ public final class ReconcileLoop implements AutoCloseable {
   private void round(boolean all, boolean tick) {
     pending.set(false);
     shared = null;
+    feed.catchUp();
     long busy = 0;
     try {
       Set<Reconciler> following = following(all);

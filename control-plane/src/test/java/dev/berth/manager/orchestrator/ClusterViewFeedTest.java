@@ -49,4 +49,43 @@ class ClusterViewFeedTest {
     assertThat(next).isNotSameAs(first);
     assertThat(next.nodes()).extracting(n -> n.id()).containsExactlyInAnyOrder("n1", "n2");
   }
+
+  @Test
+  void progressReportsAreNotQueuedOtherChangesAre() {
+    Fixture f = new Fixture(feed).add(aNode("n1"));
+    Service s = replicated("s1", 1, spec("web:1"));
+    f.add(s).add(task("t1", s, 1, "n1", TaskState.ACCEPTED));
+    feed.view(f);
+    for (int i = 0; i < 100; i++) {
+      feed.onApplied(f.index + 1 + i, List.of(WatchEvent.newBuilder().setIndex(f.index + 1 + i)
+          .setAction(WatchEvent.Action.UPDATE).setTask(task("t1", s, 1, "n1", TaskState.RUNNING)).build()), true);
+    }
+    assertThat(feed.queued()).as("progress reports leave the view as it is: nothing queued").isZero();
+
+    feed.onApplied(f.index + 200, List.of(WatchEvent.newBuilder().setIndex(f.index + 200)
+        .setAction(WatchEvent.Action.REMOVE).setTask(task("t1", s, 1, "n1", TaskState.RUNNING)).build()), false);
+    assertThat(feed.queued()).isEqualTo(1);
+    assertThat(feed.view(f).nodeOf("t1")).as("a removal is taken in").isNull();
+  }
+
+  @Test
+  void catchUpBoundsTheQueueWhetherOrNotAViewWasBuilt() {
+    Fixture f = new Fixture(feed).add(aNode("n1"));
+    Service s = replicated("s1", 1, spec("web:1"));
+    f.add(s);
+    for (int i = 0; i < 50; i++) {
+      f.add(task("t" + i, s, i + 1, "n1", TaskState.RUNNING));
+    }
+    assertThat(feed.queued()).as("no view yet: events pile up until someone drains them").isEqualTo(52);
+    feed.catchUp();
+    assertThat(feed.queued()).as("no view: dropped, the first build reads the store").isZero();
+    ClusterView built = feed.view(f);
+    assertThat(built.nodeOf("t49")).isEqualTo("n1");
+
+    f.add(aNode("n2")).add(task("t50", s, 51, "n2", TaskState.RUNNING));
+    feed.catchUp();
+    assertThat(feed.queued()).isZero();
+    assertThat(built.nodeOf("t50")).as("with a view: taken into it").isEqualTo("n2");
+    assertThat(feed.view(f)).isSameAs(built);
+  }
 }
