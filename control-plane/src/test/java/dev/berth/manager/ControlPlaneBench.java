@@ -247,7 +247,7 @@ public final class ControlPlaneBench {
         Plan.Builder plan = Plan.newBuilder();
         for (int i = from; i < Math.min(created, from + batch); i++) {
           plan.addCreateTasks(Task.newBuilder().setMeta(Meta.newBuilder().setId("t" + i)).setServiceId(svc)
-              .setSlot(i + 1).setDesiredState(TaskState.RUNNING).setSpec(spec.getTask())
+              .setSlot(i + 1).setDesiredState(TaskState.RUNNING).setSpec(spec.getTask()).setSpecVersion(1)
               .setStatus(TaskStatus.newBuilder().setState(TaskState.NEW)));
           plan.addAssignments(Plan.Assignment.newBuilder().setTaskId("t" + i).setNodeId("node" + (i % nodes)));
         }

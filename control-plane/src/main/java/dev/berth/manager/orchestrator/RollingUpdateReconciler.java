@@ -74,10 +74,17 @@ public final class RollingUpdateReconciler implements Reconciler {
     String serviceId = service.getMeta().getId();
     UpdateStatus status = service.getUpdateStatus();
     UpdateConfig config = service.getSpec().getUpdate();
+    List<Task> all = view.tasksOfService(serviceId);
+    if (!anyStale(all, service)) {
+      if (status.getState() == UpdateStatus.State.UPDATING) {
+        setStatus(plan, serviceId, status.toBuilder().setState(UpdateStatus.State.COMPLETED)
+            .setMessage("update completed").build());
+      }
+      return;
+    }
     // slot key -> live tasks on the old spec / on the current spec
     Map<String, List<Task>> stale = new TreeMap<>();
     Map<String, List<Task>> fresh = new TreeMap<>();
-    List<Task> all = view.tasksOfService(serviceId);
     for (Task task : all) {
       if (TaskStates.isLive(task)) {
         (isCurrent(task, service) ? fresh : stale)
@@ -158,8 +165,28 @@ public final class RollingUpdateReconciler implements Reconciler {
     }
   }
 
+  /**
+   * One pass without allocation before the per-slot maps: this runs for every service on every
+   * round and tick, and nearly always finds nothing to do (building the maps for a service of
+   * 50,000 tasks each time was most of the leader's reconcile CPU; docs/benchmarks.md).
+   */
+  private static boolean anyStale(List<Task> tasks, Service service) {
+    for (Task task : tasks) {
+      if (TaskStates.isLive(task) && !isCurrent(task, service)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether the task runs the service's current spec. Made from the current spec version: yes,
+   * without comparing specs; else the specs decide (a rollback makes a new version of an older
+   * spec, and the tasks still on it stay).
+   */
   private static boolean isCurrent(Task task, Service service) {
-    return task.getSpec().equals(TaskFactory.specFor(service, TaskStates.pinnedNode(task)));
+    return task.getSpecVersion() == service.getSpecVersion()
+        || task.getSpec().equals(TaskFactory.specFor(service, TaskStates.pinnedNode(task)));
   }
 
   private static boolean createdSince(List<Task> tasks, long since) {
