@@ -38,9 +38,12 @@ public final class NodeLivenessReconciler implements Reconciler {
     return "node-liveness";
   }
 
+  /** When the earliest DOWN node with tasks reaches its orphan grace (reconcile thread only). */
+  private long wakeAtMs = Long.MAX_VALUE;
+
   @Override
-  public boolean timeDriven() {
-    return true;
+  public long wakeAtMs() {
+    return wakeAtMs;
   }
 
   @Override
@@ -49,8 +52,13 @@ public final class NodeLivenessReconciler implements Reconciler {
     // Only tasks of nodes that are gone, down long enough or draining can need a change: read
     // those through the node index instead of scanning (and sorting) every task each round.
     List<Task> tasks = new ArrayList<>();
+    wakeAtMs = Long.MAX_VALUE;
     for (String nodeId : view.nodeIdsWithTasks()) {
       Optional<Node> node = view.node(nodeId);
+      if (node.isPresent() && node.get().getStatus().getState() == NodeState.NODE_DOWN
+          && !downLongEnough(node.get(), nowMs)) {
+        wakeAtMs = Math.min(wakeAtMs, node.get().getStatus().getChangedAtMs() + orphanAfterMs);
+      }
       if (node.isPresent() && !downLongEnough(node.get(), nowMs)
           && node.get().getSpec().getAvailability() != NodeAvailability.DRAIN) {
         continue;

@@ -37,8 +37,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>only progress reports (tasks ACCEPTED up to RUNNING, container health): those that
  *       {@linkplain Reconciler#followsProgress follow the progress} of a service whose tasks
  *       moved (an update or rebalance in flight), usually none, and then the store is not read;
- *   <li>the tick: the {@linkplain Reconciler#timeDriven() time-driven} ones (on 50,000 tasks,
- *       eight scans every tick were a tenth of a core on the leader).
+ *   <li>the tick: those whose {@linkplain Reconciler#wakeAtMs() wake-up time} has come (a
+ *       restart or update delay, an orphan grace ending), usually none (on 50,000 tasks, every
+ *       reconciler scanning the store on every tick was most of the leader's reconcile CPU).
  * </ul>
  *
  * <p>Thread model: {@link #start()} (from the manager's leader-start callback) and {@link
@@ -63,7 +64,7 @@ public final class ReconcileLoop implements AutoCloseable {
   private final AtomicBoolean storeChanged = new AtomicBoolean(true);
   /** Services whose tasks only progressed since the last round began ({@link Reconciler#followsProgress}). */
   private final Set<String> progressed = ConcurrentHashMap.newKeySet();
-  /** The tick fired since the last round began: the next runs the time-driven reconcilers. */
+  /** The tick fired since the last round began: the next runs the reconcilers due to wake. */
   private final AtomicBoolean ticked = new AtomicBoolean(true);
   private final RoundPacer pacer;
   /**
@@ -182,7 +183,7 @@ public final class ReconcileLoop implements AutoCloseable {
 
   /**
    * One pass of every reconciler, or with {@code all} false of those that follow the progress
-   * recorded since the last round and, if {@code tick}, the time-driven ones.
+   * recorded since the last round and, if {@code tick}, those due to wake.
    */
   private void round(boolean all, boolean tick) {
     pending.set(false);
@@ -196,7 +197,8 @@ public final class ReconcileLoop implements AutoCloseable {
           storeChanged.set(true);
           return;
         }
-        if (!all && !(tick && reconciler.timeDriven()) && !following.contains(reconciler)) {
+        boolean due = tick && clock.millis() >= reconciler.wakeAtMs();
+        if (!all && !due && !following.contains(reconciler)) {
           continue;
         }
         busy += runOne(reconciler);

@@ -10,8 +10,9 @@ import java.util.List;
  * consistent store view and the proposer's current time to the commands that move the
  * cluster toward its desired state — normally a single {@link dev.berth.internal.v1.Plan}.
  *
- * <p>Thread model: implementations are stateless (or hold only immutable configuration)
- * and are called from the single reconcile thread. Error contract: never throws for any
+ * <p>Thread model: implementations hold immutable configuration and, at most, what their last
+ * {@link #reconcile} found waiting for the clock ({@link #wakeAtMs}); they are called from the
+ * single reconcile thread only. Error contract: never throws for any
  * store content; an empty list means "nothing to do". Every returned plan carries
  * {@code base_index = view.index()} so the applier can re-validate it.
  */
@@ -22,12 +23,15 @@ public interface Reconciler {
   List<Command> reconcile(StoreView view, long nowMs);
 
   /**
-   * Whether the plan can change with time alone on an unchanged store (a restart delay running
-   * out, a node down for long enough): the loop's periodic tick runs only these reconcilers
-   * unless the store changed since the last round. The others are functions of the store.
+   * When the plan can next change with time alone, the store unchanged (leader clock, epoch
+   * ms): the end of the earliest restart delay, orphan grace or update delay that the last
+   * {@link #reconcile} put off, or {@link Long#MAX_VALUE} (the default) when it put off nothing.
+   * The loop's tick on an unchanged store runs a reconciler only once this time has come: the
+   * others would plan what they planned before, and re-planning 50,000 tasks every tick was
+   * most of the leader's reconcile CPU under a steady status load (docs/benchmarks.md).
    */
-  default boolean timeDriven() {
-    return false;
+  default long wakeAtMs() {
+    return Long.MAX_VALUE;
   }
 
   /**

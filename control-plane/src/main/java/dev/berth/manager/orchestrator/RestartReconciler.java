@@ -40,14 +40,18 @@ public final class RestartReconciler implements Reconciler {
     return "restart";
   }
 
+  /** The end of the earliest restart delay the last round waited for (reconcile thread only). */
+  private long wakeAtMs = Long.MAX_VALUE;
+
   @Override
-  public boolean timeDriven() {
-    return true;
+  public long wakeAtMs() {
+    return wakeAtMs;
   }
 
   @Override
   public List<Command> reconcile(StoreView view, long nowMs) {
     Plan.Builder plan = Plans.start(view.index());
+    wakeAtMs = Long.MAX_VALUE;
     List<Task> ended = new ArrayList<>();
     for (Task task : view.tasks()) {
       if (TaskStates.isLive(task) && TaskStates.isTerminal(task)) {
@@ -64,11 +68,10 @@ public final class RestartReconciler implements Reconciler {
         continue; // the reaper handles tasks of removed services
       }
       RestartPolicy policy = service.get().getSpec().getTask().getRestartPolicy();
-      if (!shouldRestart(view, task, policy, nowMs)) {
+      long due = restartAt(view, task, policy, nowMs);
+      if (nowMs < due) {
+        wakeAtMs = Math.min(wakeAtMs, due); // the loop's tick brings us back then (MAX: never)
         continue;
-      }
-      if (nowMs < task.getMeta().getUpdatedAtMs() + policy.getDelayMs()) {
-        continue; // the loop's periodic tick brings us back after the delay
       }
       plan.addDesired(Plans.desired(task.getMeta().getId(), TaskState.SHUTDOWN));
       plan.addCreateTasks(
@@ -83,33 +86,44 @@ public final class RestartReconciler implements Reconciler {
     return Plans.toCommands(plan);
   }
 
-  static boolean shouldRestart(StoreView view, Task task, RestartPolicy policy, long nowMs) {
+  /**
+   * When the ended task may be replaced: after the policy's delay and, with a window, once
+   * fewer than {@code max_attempts} restarts of its slot fall inside the window; {@link
+   * Long#MAX_VALUE} when never (the condition excludes it, or the attempts without a window are
+   * used up).
+   */
+  static long restartAt(StoreView view, Task task, RestartPolicy policy, long nowMs) {
     switch (policy.getCondition()) {
       case NONE:
-        return false;
+        return Long.MAX_VALUE;
       case ON_FAILURE:
         if (task.getStatus().getState() == TaskState.COMPLETE) {
-          return false;
+          return Long.MAX_VALUE;
         }
         break;
       default:
         break;
     }
+    long afterDelay = task.getMeta().getUpdatedAtMs() + policy.getDelayMs();
     if (policy.getMaxAttempts() == 0) {
-      return true;
+      return afterDelay;
     }
-    long restarts;
     if (policy.getWindowMs() == 0) {
-      restarts = task.getAttempt();
-    } else {
-      long since = nowMs - policy.getWindowMs();
-      String key = TaskStates.slotKey(task);
-      restarts =
-          view.tasksOfService(task.getServiceId()).stream()
-              .filter(t -> TaskStates.slotKey(t).equals(key))
-              .filter(t -> t.getAttempt() > 0 && t.getMeta().getCreatedAtMs() >= since)
-              .count();
+      return task.getAttempt() < policy.getMaxAttempts() ? afterDelay : Long.MAX_VALUE;
     }
-    return restarts < policy.getMaxAttempts();
+    long since = nowMs - policy.getWindowMs();
+    String key = TaskStates.slotKey(task);
+    long[] inWindow = view.tasksOfService(task.getServiceId()).stream()
+        .filter(t -> TaskStates.slotKey(t).equals(key))
+        .filter(t -> t.getAttempt() > 0 && t.getMeta().getCreatedAtMs() >= since)
+        .mapToLong(t -> t.getMeta().getCreatedAtMs())
+        .sorted()
+        .toArray();
+    int over = inWindow.length - (int) policy.getMaxAttempts();
+    if (over < 0) {
+      return afterDelay;
+    }
+    // restarts leave the window oldest first; one more than `over` must have left
+    return Math.max(afterDelay, inWindow[over] + policy.getWindowMs() + 1);
   }
 }

@@ -41,9 +41,12 @@ public final class RollingUpdateReconciler implements Reconciler {
     return "rolling-update";
   }
 
+  /** The end of the earliest update delay the last round waited for (reconcile thread only). */
+  private long wakeAtMs = Long.MAX_VALUE;
+
   @Override
-  public boolean timeDriven() {
-    return true;
+  public long wakeAtMs() {
+    return wakeAtMs;
   }
 
   /** An update in flight waits for its new tasks to run (batches, START_FIRST shutdowns). */
@@ -55,6 +58,7 @@ public final class RollingUpdateReconciler implements Reconciler {
   @Override
   public List<Command> reconcile(StoreView view, long nowMs) {
     Plan.Builder plan = Plans.start(view.index());
+    wakeAtMs = Long.MAX_VALUE;
     List<Command> extra = new ArrayList<>();
     List<Service> services = new ArrayList<>(view.services());
     services.sort(Comparator.comparing(s -> s.getMeta().getId()));
@@ -141,8 +145,12 @@ public final class RollingUpdateReconciler implements Reconciler {
     }
     long capacity = config.getParallelism() == 0 ? Long.MAX_VALUE : config.getParallelism() - inFlight;
     if (config.getDelayMs() > 0) {
-      boolean waiting = inFlight > 0 || (lastRunningAt > 0 && nowMs < lastRunningAt + config.getDelayMs());
-      if (waiting) {
+      long delayEnds = lastRunningAt + config.getDelayMs();
+      if (inFlight > 0) {
+        return; // until the batch runs: its tasks' progress brings us back (followsProgress)
+      }
+      if (lastRunningAt > 0 && nowMs < delayEnds) {
+        wakeAtMs = Math.min(wakeAtMs, delayEnds);
         return;
       }
     }

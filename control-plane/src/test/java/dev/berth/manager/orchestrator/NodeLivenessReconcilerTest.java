@@ -34,6 +34,7 @@ class NodeLivenessReconcilerTest {
         .add(task("done", s, 3, "n1", TaskState.COMPLETE).toBuilder().setDesiredState(TaskState.SHUTDOWN).build());
 
     assertThat(liveness.reconcile(f, 129_999)).as("still within the orphan delay").isEmpty();
+    assertThat(liveness.wakeAtMs()).as("down since 100 s, orphaned after 30 s").isEqualTo(130_000);
 
     Plan plan = liveness.reconcile(f, 130_000).get(0).getPlan();
     assertThat(plan.getStatusChangesList()).singleElement().satisfies(c -> {
@@ -45,6 +46,7 @@ class NodeLivenessReconcilerTest {
 
     f.apply(List.of(dev.berth.internal.v1.Command.newBuilder().setPlan(plan).build()), 130_000);
     assertThat(liveness.reconcile(f, 131_000)).isEmpty();
+    assertThat(liveness.wakeAtMs()).as("its tasks orphaned: nothing waits").isEqualTo(Long.MAX_VALUE);
     f.apply(scaler.reconcile(f, 131_000), 131_000);
     f.apply(allocator.reconcile(f, 131_000), 131_000);
     assertThat(f.live("s1")).extracting(Task::getSlot, Task::getNodeId)

@@ -30,15 +30,19 @@ import dev.berth.manager.store.Proposer;
 import dev.berth.manager.store.StoreView;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
  * Which reconcilers applied entries and ticks run: every one after a change other than agents'
- * progress reports, only those following an updating service after such reports, only the
- * time-driven ones on a tick over an unchanged store.
+ * progress reports, only those following an updating service after such reports, only those
+ * due to wake on a tick over an unchanged store.
  */
 class ReconcileTriggerTest {
   private final ClusterStore store = new ClusterStore();
@@ -118,7 +122,7 @@ class ReconcileTriggerTest {
   }
 
   @Test
-  void aTickOnAnUnchangedStoreRunsOnlyTheTimeDrivenReconcilers() throws Exception {
+  void aTickOnAnUnchangedStoreRunsOnlyTheReconcilersDueToWake() throws Exception {
     ok(Command.newBuilder().setRegisterNode(RegisterNode.newBuilder().setNode(Node.newBuilder()
         .setMeta(Meta.newBuilder().setId("n1")).setStatus(NodeStatus.newBuilder().setState(NodeState.NODE_READY))))
         .build());
@@ -142,10 +146,51 @@ class ReconcileTriggerTest {
   }
 
   @Test
-  void theStandardTimeDrivenReconcilersAreThoseThatReadTheClockForDecisions() {
-    List<String> timeDriven = ReconcileLoop.standard(IdGenerator.random(), new ClusterViewFeed(), 1000).stream()
-        .filter(Reconciler::timeDriven).map(Reconciler::name).toList();
-    assertThat(timeDriven).containsExactlyInAnyOrder("node-liveness", "restart", "rolling-update");
+  void aTickRunsAReconcilerOnceItsWakeUpTimeHasComeNotBefore() throws Exception {
+    AtomicLong nowMs = new AtomicLong(1_000);
+    Clock clock = new Clock() {
+      @Override
+      public Instant instant() {
+        return Instant.ofEpochMilli(nowMs.get());
+      }
+
+      @Override
+      public ZoneId getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(ZoneId zone) {
+        return this;
+      }
+    };
+    AtomicInteger runs = new AtomicInteger();
+    Reconciler delayed = new Reconciler() {
+      @Override
+      public String name() {
+        return "waits until 5 s";
+      }
+
+      @Override
+      public List<Command> reconcile(StoreView view, long now) {
+        runs.incrementAndGet();
+        return List.of();
+      }
+
+      @Override
+      public long wakeAtMs() {
+        return 5_000;
+      }
+    };
+    try (ReconcileLoop loop = new ReconcileLoop(store, NO_PROPOSALS, clock, new ClusterViewFeed(), List.of(delayed),
+        Duration.ofMillis(10), Duration.ofMillis(5), Duration.ofSeconds(5))) {
+      loop.start();
+      await().atMost(Duration.ofSeconds(10)).until(() -> runs.get() == 1);
+      Thread.sleep(300); // ~30 ticks
+      assertThat(runs).as("ticks before 5 s run nothing").hasValue(1);
+      nowMs.set(5_000);
+      await().atMost(Duration.ofSeconds(10)).until(() -> runs.get() >= 3);
+    }
   }
 
   @Test
@@ -191,8 +236,8 @@ class ReconcileTriggerTest {
       }
 
       @Override
-      public boolean timeDriven() {
-        return timeDriven;
+      public long wakeAtMs() {
+        return timeDriven ? 0 : Long.MAX_VALUE; // always due, or never
       }
     };
   }

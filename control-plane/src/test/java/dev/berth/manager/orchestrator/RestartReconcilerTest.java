@@ -29,6 +29,7 @@ class RestartReconcilerTest {
     Fixture f = new Fixture().add(s).add(ended("old", s, TaskState.FAILED, 10_000, 0));
 
     assertThat(reconciler.reconcile(f, 14_999)).as("before the delay").isEmpty();
+    assertThat(reconciler.wakeAtMs()).as("the loop's tick comes back when the delay ends").isEqualTo(15_000);
 
     Plan plan = reconciler.reconcile(f, 15_000).get(0).getPlan();
     assertThat(plan.getDesiredList()).singleElement().satisfies(d -> {
@@ -43,6 +44,7 @@ class RestartReconcilerTest {
     });
     f.apply(java.util.List.of(dev.berth.internal.v1.Command.newBuilder().setPlan(plan).build()), 15_000);
     assertThat(reconciler.reconcile(f, 16_000)).isEmpty();
+    assertThat(reconciler.wakeAtMs()).as("nothing waits for the clock").isEqualTo(Long.MAX_VALUE);
   }
 
   @Test
@@ -68,6 +70,7 @@ class RestartReconcilerTest {
         .as("attempt 2 of 3 restarts").hasSize(1);
     assertThat(reconciler.reconcile(new Fixture().add(s).add(ended("a3", s, TaskState.FAILED, 1, 3)), 10))
         .as("attempt 3 has used them up").isEmpty();
+    assertThat(reconciler.wakeAtMs()).as("and time will not bring them back").isEqualTo(Long.MAX_VALUE);
   }
 
   @Test
@@ -82,6 +85,10 @@ class RestartReconcilerTest {
 
     // At 66 s the window [6 s, 66 s] holds r1, r2, r3: 3 restarts >= 2.
     assertThat(reconciler.reconcile(f, 66_000)).isEmpty();
+    // Fewer than 2 remain once r2 (created 50 s) has left too: 1 ms after 50 s + 60 s.
+    assertThat(reconciler.wakeAtMs()).isEqualTo(110_001);
+    assertThat(reconciler.reconcile(f, 110_000)).isEmpty();
+    assertThat(reconciler.reconcile(f, 110_001)).hasSize(1);
     // At 120 s only r3 (created 64 s) remains in the window [60 s, 120 s].
     assertThat(reconciler.reconcile(f, 120_000)).hasSize(1);
   }

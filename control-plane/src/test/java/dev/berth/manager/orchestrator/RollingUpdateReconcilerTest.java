@@ -110,6 +110,7 @@ class RollingUpdateReconcilerTest {
     agentsAct(f, 1_000);
 
     assertThat(updater.reconcile(f, 5_000)).as("within the delay after slot 1 ran").isEmpty();
+    assertThat(updater.wakeAtMs()).as("slot 1 ran at 1 s; 10 s of delay").isEqualTo(11_000);
     Plan later = updater.reconcile(f, 11_000).get(0).getPlan();
     assertThat(later.getCreateTasksList()).extracting(Task::getSlot).containsExactly(2L);
   }
