@@ -76,6 +76,12 @@ public final class ManagerCommand {
         description = "Log entries between automatic snapshots. Default: ${DEFAULT-VALUE}")
     long snapshotThreshold;
 
+    // As `docker swarm init --dispatcher-heartbeat`, in ms like the other timing flags here.
+    @Option(names = "--dispatcher-heartbeat-ms", defaultValue = "1000",
+        description = "How often agents heartbeat; a node whose agent misses "
+            + DispatcherConfig.DEFAULT_MISSED_HEARTBEATS + " in a row is marked down. Default: ${DEFAULT-VALUE}")
+    long heartbeatMs;
+
     @Option(names = "--insecure-registry", paramLabel = "HOST[:PORT]",
         description = "Registry spoken to over plain HTTP when pinning image tags to digests (repeatable;"
             + " loopback addresses always are)")
@@ -83,8 +89,18 @@ public final class ManagerCommand {
 
     /** A manager with these options that pins images at service create and runs the leader's services. */
     ManagerServer newServer() {
+      DispatcherConfig dispatcher = dispatcher(); // a bad flag fails before anything starts
       return withLeaderServices(new ManagerServer(config(), Clock.systemUTC())
-          .resolveImagesWith(ImagePinner.using(java.util.Set.copyOf(insecureRegistries), Clock.systemUTC())));
+          .resolveImagesWith(ImagePinner.using(java.util.Set.copyOf(insecureRegistries), Clock.systemUTC())),
+          dispatcher);
+    }
+
+    DispatcherConfig dispatcher() {
+      if (heartbeatMs < 1) {
+        throw new CommandLine.ParameterException(new CommandLine(new ManagerCommand()),
+            "--dispatcher-heartbeat-ms must be at least 1 (was " + heartbeatMs + ")");
+      }
+      return DispatcherConfig.defaults().withHeartbeat(heartbeatMs, DispatcherConfig.DEFAULT_MISSED_HEARTBEATS);
     }
 
     ManagerConfig config() {
@@ -126,8 +142,8 @@ public final class ManagerCommand {
    * Adds what only the leader runs (agent dispatcher, reconcilers); a node that stays down
    * for 30 s has its tasks orphaned and replaced.
    */
-  static ManagerServer withLeaderServices(ManagerServer server) {
-    LeaderWiring.install(server, Clock.systemUTC(), DispatcherConfig.defaults(), 30_000);
+  static ManagerServer withLeaderServices(ManagerServer server, DispatcherConfig dispatcher) {
+    LeaderWiring.install(server, Clock.systemUTC(), dispatcher, 30_000);
     return server;
   }
 

@@ -21,10 +21,8 @@ import dev.berth.internal.v1.ApplyResult;
 import dev.berth.internal.v1.Command;
 import dev.berth.internal.v1.CreateService;
 import dev.berth.internal.v1.LogEntry;
-import dev.berth.internal.v1.Plan;
 import dev.berth.internal.v1.RegisterNode;
 import dev.berth.internal.v1.ReportTaskStatus;
-import dev.berth.internal.v1.SetNodeStatus;
 import dev.berth.internal.v1.TaskStatusChange;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,13 +51,19 @@ import org.apache.ratis.util.TimeDuration;
  * and leader kill -9 → first acknowledged write.
  *
  * <p>Run: {@code mvn -o -q -pl control-plane -am test-compile && java -cp "$(cat cp.txt)"
- * dev.berth.manager.ControlPlaneBench [tasks=20000] [batch=500] [inflight=4]} (tasks=0: only the
+ * dev.berth.manager.ControlPlaneBench [tasks=20000] [inflight=4]} (tasks=0: only the
  * failover measure) — see
  * docs/benchmarks.md for the exact command.
  */
 public final class ControlPlaneBench {
   /** Minimum election timeout of the benchmarked managers (max is twice it). */
   static final String ELECTION_MS = System.getProperty("berth.bench.electionMs", "500");
+  /**
+   * The managers' agent heartbeat (10 min): the benchmark's nodes have no agents, and with it the
+   * leader keeps them READY (grace 5 heartbeats) instead of marking them down, which the harness
+   * undid every 2 s with node-status entries, each a full reconcile round in the measured window.
+   */
+  static final String HEARTBEAT_MS = "600000";
 
   public static void main(String[] args) throws Exception {
     // The managers run as `bin/berth manager` starts them (C2, G1, 1 GB), unless
@@ -68,8 +72,7 @@ public final class ControlPlaneBench {
       System.setProperty("berth.manager.jvm", "production");
     }
     int tasks = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
-    int batch = args.length > 1 ? Integer.parseInt(args[1]) : 500;
-    int inflight = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+    int inflight = args.length > 1 ? Integer.parseInt(args[1]) : 4;
     Path dir = Files.createTempDirectory("berth-bench");
     System.out.println("bench dir (manager logs): " + dir);
     List<ManagerProcess> ms = new ArrayList<>();
@@ -77,11 +80,11 @@ public final class ControlPlaneBench {
       for (int i = 0; i < 3; i++) {
         ms.add(new ManagerProcess(dir.resolve("m" + i)));
       }
-      ms.get(0).start(false, "init", "--snapshot-threshold", "2000", "--election-timeout-ms", ELECTION_MS);
+      ms.get(0).start(false, "init", "--snapshot-threshold", "2000", "--election-timeout-ms", ELECTION_MS, "--dispatcher-heartbeat-ms", HEARTBEAT_MS);
       String token = untilAnswered(() -> ms.get(0).api().getJoinTokens(GetJoinTokensRequest.getDefaultInstance())
           .getManager());
       for (int i = 1; i < 3; i++) {
-        ms.get(i).start(false, "join", "--token", token, "--snapshot-threshold", "2000", "--election-timeout-ms", ELECTION_MS, ms.get(0).addr());
+        ms.get(i).start(false, "join", "--token", token, "--snapshot-threshold", "2000", "--election-timeout-ms", ELECTION_MS, "--dispatcher-heartbeat-ms", HEARTBEAT_MS, ms.get(0).addr());
       }
       while (untilAnswered(() -> ms.stream().anyMatch(m -> m.api().getCluster(GetClusterRequest.getDefaultInstance())
           .getManagersList().stream().filter(x -> !x.getAddr().isEmpty()).count() < 3))) {
@@ -98,7 +101,7 @@ public final class ControlPlaneBench {
       // tasks=0: failover only (quick, repeatable runs of the failover figure)
       if (tasks > 0) {
         singleWrites(leaderOf(ms));
-        batched(ms, tasks, batch, inflight);
+        batched(ms, tasks, inflight);
       }
       long terms = leaderTerms(ms);
       failover(ms);
@@ -217,8 +220,58 @@ public final class ControlPlaneBench {
     return ApplyResult.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
   }
 
-  /** Task creation/assignment plans, then status reports in batches, several entries in flight. */
-  static void batched(List<ManagerProcess> ms, int tasks, int batch, int inflight) throws Exception {
+  /**
+   * Waits (up to 10 min) until the service's {@code count} tasks are all ASSIGNED, and returns
+   * them in slot order. Read per node, as one list of 100,000 tasks is over gRPC's message limit.
+   */
+  static List<Task> awaitPlaced(ManagerProcess leader, String service, int nodes, int count) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+    while (true) {
+      List<Task> placed = new ArrayList<>();
+      for (int n = 0; n < nodes; n++) {
+        placed.addAll(leader.api().listTasks(dev.berth.api.v1.ListTasksRequest.newBuilder().setService(service)
+            .setNode("node" + n).addStates(TaskState.ASSIGNED).build()).getTasksList());
+      }
+      if (placed.size() >= count) {
+        placed.sort(java.util.Comparator.comparingLong(Task::getSlot));
+        return placed;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(placed.size() + " of " + count + " tasks placed after 10 min");
+      }
+      Thread.sleep(2000);
+    }
+  }
+
+  /**
+   * Prints the tasks by state after the load (listed per node, as one list of 100,000 tasks is
+   * over gRPC's message limit, plus the unassigned ones): a load of progress reports must leave
+   * the store at its count, all RUNNING; replacements or other states mean the reconcilers
+   * planned during the measurement (e.g. nodes marked down), which the figures then include.
+   */
+  static void census(ManagerProcess leader, int nodes, int expected) {
+    java.util.Map<String, Integer> byState = new java.util.TreeMap<>();
+    int total = 0;
+    List<dev.berth.api.v1.ListTasksRequest> reads = new ArrayList<>();
+    for (int n = 0; n < nodes; n++) {
+      reads.add(dev.berth.api.v1.ListTasksRequest.newBuilder().setNode("node" + n).build());
+    }
+    reads.add(dev.berth.api.v1.ListTasksRequest.newBuilder()
+        .addStates(TaskState.NEW).addStates(TaskState.PENDING).build());
+    for (var read : reads) {
+      for (Task t : leader.api().listTasks(read).getTasksList()) {
+        byState.merge(t.getStatus().getState() + "/desired " + t.getDesiredState(), 1, Integer::sum);
+        total++;
+      }
+    }
+    System.out.printf("tasks after the load: %d (created %d): %s%n", total, expected, byState);
+  }
+
+  /**
+   * A service whose tasks the leader's reconcilers create and place, then status reports in
+   * batches, several entries in flight.
+   */
+  static void batched(List<ManagerProcess> ms, int tasks, int inflight) throws Exception {
     try (RaftClient c = raftClient(ms)) {
       long ts = System.currentTimeMillis();
       int nodes = 100;
@@ -227,45 +280,32 @@ public final class ControlPlaneBench {
       // instead of the measured ones, so the measured window is the state changes of `tasks`
       int warmupTasks = Integer.getInteger("berth.bench.warmupTasks", 0);
       int created = tasks + warmupTasks;
-      // One service at its replica count: the tasks below fill its slots 1..tasks, as the
-      // scaler would have, so the leader's reconcilers have nothing to plan unless the load
-      // gives them a reason (with replicas 1 the scaler shut the tasks down, 1,000 a round,
-      // all through the measurement).
+      // The tasks come as from `service create --replicas N`: the leader's scaler creates them and
+      // its allocator places them, and the load reports on what they placed. (The harness used to
+      // write the tasks into the slots itself, racing the scaler, which filled the same slots: a
+      // run ended with 27,350 extra tasks placed by reconcile rounds inside the measured window.)
+      // The nodes have no agents; the managers' heartbeat is long enough to keep them READY.
       ServiceSpec spec = spec(svc).toBuilder().setReplicated(ReplicatedService.newBuilder().setReplicas(created)).build();
-      LogEntry.Builder setup = LogEntry.newBuilder().setTimestampMs(ts)
-          .addCommands(Command.newBuilder().setCreateService(CreateService.newBuilder().setId(svc).setSpec(spec)));
+      LogEntry.Builder setup = LogEntry.newBuilder().setTimestampMs(ts);
       for (int n = 0; n < nodes; n++) {
         setup.addCommands(Command.newBuilder().setRegisterNode(RegisterNode.newBuilder().setNode(Node.newBuilder()
             .setMeta(Meta.newBuilder().setId("node" + n)).setStatus(ready(ts)).setDescription(NodeDescription.newBuilder()
                 .setResources(Resources.newBuilder().setNanoCpus(1L << 50).setMemoryBytes(1L << 50))))));
       }
+      setup.addCommands(Command.newBuilder().setCreateService(CreateService.newBuilder().setId(svc).setSpec(spec)));
       ApplyResult r = propose(c, setup.build());
       if (!r.getCode().equals("OK")) {
         throw new IllegalStateException(r.toString());
       }
-      for (int from = 0; from < created; from += batch) {
-        Plan.Builder plan = Plan.newBuilder();
-        for (int i = from; i < Math.min(created, from + batch); i++) {
-          plan.addCreateTasks(Task.newBuilder().setMeta(Meta.newBuilder().setId("t" + i)).setServiceId(svc)
-              .setSlot(i + 1).setDesiredState(TaskState.RUNNING).setSpec(spec.getTask()).setSpecVersion(1)
-              .setStatus(TaskStatus.newBuilder().setState(TaskState.NEW)));
-          plan.addAssignments(Plan.Assignment.newBuilder().setTaskId("t" + i).setNodeId("node" + (i % nodes)));
-        }
-        // No agent heartbeats here: keep the nodes READY (the leader marks them down after its grace).
-        SetNodeStatus.Builder up = SetNodeStatus.newBuilder();
-        for (int n = 0; n < nodes; n++) {
-          up.addChanges(SetNodeStatus.Change.newBuilder().setNodeId("node" + n).setStatus(ready(ts)));
-        }
-        ApplyResult pr = propose(c, LogEntry.newBuilder().setTimestampMs(ts)
-            .addCommands(Command.newBuilder().setSetNodeStatus(up))
-            .addCommands(Command.newBuilder().setPlan(plan)).build());
-        if (!pr.getCode().equals("OK")) {
-          throw new IllegalStateException(pr.toString());
-        }
-      }
+      long placing = System.nanoTime();
+      List<Task> placed = awaitPlaced(leaderOf(ms), svc, nodes, created);
+      System.out.printf("setup: %d tasks created and placed on %d nodes by the leader's reconcilers in %.1f s%n",
+          created, nodes, (System.nanoTime() - placing) / 1e9);
       int rate = Integer.getInteger("berth.bench.statusRate", 0);
       if (rate > 0) { // open loop through the dispatcher's batcher instead of the fixed entries below
-        StatusLoad.run(c, tasks, warmupTasks, nodes, ts, rate, ms.get(0).stateDir.getParent(), leaderOf(ms).stateDir.toString());
+        StatusLoad.run(c, placed.subList(0, tasks), placed.subList(tasks, created), ts, rate,
+            ms.get(0).stateDir.getParent(), leaderOf(ms).stateDir.toString());
+        census(leaderOf(ms), nodes, created);
         return;
       }
       TaskState[] states = {TaskState.ACCEPTED, TaskState.PREPARING, TaskState.STARTING, TaskState.RUNNING};
@@ -279,15 +319,13 @@ public final class ControlPlaneBench {
       for (TaskState st : states) {
         for (int n = 0; n < nodes; n++) {
           ReportTaskStatus.Builder rep = ReportTaskStatus.newBuilder().setNodeId("node" + n);
-          for (int i = n; i < tasks; i += nodes) {
-            rep.addChanges(TaskStatusChange.newBuilder().setTaskId("t" + i)
-                .setStatus(TaskStatus.newBuilder().setState(st).setTimestampMs(ts)));
+          for (Task t : placed.subList(0, tasks)) {
+            if (t.getNodeId().equals(rep.getNodeId())) {
+              rep.addChanges(TaskStatusChange.newBuilder().setTaskId(t.getMeta().getId())
+                  .setStatus(TaskStatus.newBuilder().setState(st).setTimestampMs(ts)));
+            }
           }
-          // The node stays READY (no agent heartbeats here; a leader marks it down after its
-          // grace, and orphans its tasks 30 s later, which would refuse the reports).
           LogEntry e = LogEntry.newBuilder().setRequestId(UUID.randomUUID().toString()).setTimestampMs(ts)
-              .addCommands(Command.newBuilder().setSetNodeStatus(SetNodeStatus.newBuilder().addChanges(
-                  SetNodeStatus.Change.newBuilder().setNodeId("node" + n).setStatus(ready(ts)))))
               .addCommands(Command.newBuilder().setReportTaskStatus(rep)).build();
           window.acquire();
           int slot = k++;
@@ -363,7 +401,7 @@ public final class ControlPlaneBench {
       System.out.printf("leader kill -9 -> first acknowledged write: %.0f ms (%d attempt(s))%n",
           took[round] / 1e6, attempts);
       if (round + 1 < rounds) {
-        leader.start(false, "run", "--snapshot-threshold", "2000", "--election-timeout-ms", ELECTION_MS);
+        leader.start(false, "run", "--snapshot-threshold", "2000", "--election-timeout-ms", ELECTION_MS, "--dispatcher-heartbeat-ms", HEARTBEAT_MS);
         Thread.sleep(5000); // the restarted manager catches up and the cluster settles
       }
     }

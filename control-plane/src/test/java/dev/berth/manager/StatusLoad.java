@@ -1,12 +1,11 @@
 package dev.berth.manager;
 
 import dev.berth.api.v1.ContainerStatus;
+import dev.berth.api.v1.Task;
 import dev.berth.api.v1.TaskState;
 import dev.berth.api.v1.TaskStatus;
 import dev.berth.internal.v1.ApplyResult;
-import dev.berth.internal.v1.Command;
 import dev.berth.internal.v1.LogEntry;
-import dev.berth.internal.v1.SetNodeStatus;
 import dev.berth.internal.v1.TaskStatusChange;
 import dev.berth.manager.dispatcher.DispatcherConfig;
 import dev.berth.manager.dispatcher.StatusBatcher;
@@ -45,13 +44,14 @@ final class StatusLoad {
    * the same load unmeasured (JIT compilation and heap sizing of long-running managers, as JMH's
    * warm-up iterations), and reports that window (cold) and the measured one apart. After the
    * four state rounds the load continues with health changes of the RUNNING tasks (each a real
-   * update of the task, through the same apply path). With {@code warmupTasks} > 0 the warm-up
-   * offers that load for its own extra tasks, and the measured window is then nothing but the
-   * four state rounds of the measured tasks (ACCEPTED through RUNNING).
+   * update of the task, through the same apply path). With {@code warmup} tasks the warm-up
+   * offers that load for them, and the measured window is then nothing but the four state
+   * rounds of the {@code measured} tasks (ACCEPTED through RUNNING). Each report comes from the
+   * node the task is assigned to, batched per node as the dispatcher batches a session's.
    * {@code berth.bench.trace=true} writes
    * every entry (send time, latency, changes) to {@code <benchDir>/status-trace.csv}.
    */
-  static void run(RaftClient client, int tasks, int warmupTasks, int nodes, long ts, int ratePerSec, Path benchDir,
+  static void run(RaftClient client, List<Task> measured, List<Task> warmup, long ts, int ratePerSec, Path benchDir,
       String leader)
       throws Exception {
     ConcurrentLinkedQueue<long[]> entries = new ConcurrentLinkedQueue<>(); // {send ns, latency ns, changes, epoch us, seq}
@@ -86,26 +86,21 @@ final class StatusLoad {
     TaskState[] states = {TaskState.ACCEPTED, TaskState.PREPARING, TaskState.STARTING, TaskState.RUNNING};
     long warmupNanos = TimeUnit.SECONDS.toNanos(Integer.getInteger("berth.bench.warmupSeconds", 0));
     long warmupUpdates = warmupNanos / 1_000_000_000L * ratePerSec;
-    long total = (long) states.length * tasks + warmupUpdates;
+    long total = (long) states.length * measured.size() + warmupUpdates;
     long sent = 0;
-    long nextKeep = 0;
     try {
       while (sent < total) {
         long now = System.nanoTime() - t0;
-        if (now >= nextKeep) { // no agents here: keep the nodes READY past the leader's heartbeat grace
-          keepReady(client, nodes);
-          nextKeep = now + TimeUnit.SECONDS.toNanos(2);
-        }
         long due = Math.min(total, now * ratePerSec / 1_000_000_000L);
         Map<String, List<TaskStatusChange>> byNode = new LinkedHashMap<>();
         for (; sent < due; sent++) {
-          // The warm-up walks the W extra tasks t<tasks>... (if any), then the measured window
-          // walks t0... from ACCEPTED; without them the warm-up takes the first state rounds.
-          boolean extra = warmupTasks > 0 && sent < warmupUpdates;
-          long k = warmupTasks > 0 && !extra ? sent - warmupUpdates : sent;
-          int walked = extra ? warmupTasks : tasks;
-          int i = (int) (k % walked) + (extra ? tasks : 0);
-          int round = (int) (k / walked);
+          // The warm-up walks the warm-up tasks (if any), then the measured window walks the
+          // measured ones from ACCEPTED; without them the warm-up takes the first state rounds.
+          boolean extra = !warmup.isEmpty() && sent < warmupUpdates;
+          long k = !warmup.isEmpty() && !extra ? sent - warmupUpdates : sent;
+          List<Task> walked = extra ? warmup : measured;
+          Task task = walked.get((int) (k % walked.size()));
+          int round = (int) (k / walked.size());
           TaskStatus.Builder status = TaskStatus.newBuilder().setTimestampMs(ts);
           if (round < states.length) {
             status.setState(states[round]);
@@ -113,8 +108,8 @@ final class StatusLoad {
             status.setState(TaskState.RUNNING).setContainer(ContainerStatus.newBuilder()
                 .setHealth(round % 2 == 0 ? "healthy" : "unhealthy"));
           }
-          byNode.computeIfAbsent("node" + (i % nodes), n -> new ArrayList<>())
-              .add(TaskStatusChange.newBuilder().setTaskId("t" + i).setStatus(status).build());
+          byNode.computeIfAbsent(task.getNodeId(), n -> new ArrayList<>())
+              .add(TaskStatusChange.newBuilder().setTaskId(task.getMeta().getId()).setStatus(status).build());
         }
         if (!byNode.isEmpty()) {
           offers.add(new long[] {sent, System.nanoTime() - t0});
@@ -234,15 +229,5 @@ final class StatusLoad {
             throw new IllegalStateException(x);
           }
         });
-  }
-
-  private static void keepReady(RaftClient client, int nodes) {
-    SetNodeStatus.Builder up = SetNodeStatus.newBuilder();
-    for (int n = 0; n < nodes; n++) {
-      up.addChanges(SetNodeStatus.Change.newBuilder().setNodeId("node" + n)
-          .setStatus(ControlPlaneBench.ready(System.currentTimeMillis())));
-    }
-    send(client, LogEntry.newBuilder().setTimestampMs(System.currentTimeMillis())
-        .addCommands(Command.newBuilder().setSetNodeStatus(up)).build());
   }
 }

@@ -12,6 +12,8 @@ package dev.berth.manager.dispatcher;
  */
 public record DispatcherConfig(long heartbeatPeriodMs, int missedHeartbeats, int batchMaxChanges,
     long batchMaxDelayMs, int batchMaxInFlight, long proposeTimeoutMs) {
+  /** Heartbeats an agent may miss by default before its node is marked down. */
+  public static final int DEFAULT_MISSED_HEARTBEATS = 5;
 
   /**
    * A 20 ms status window (was 10): at 10,000 reports/s it halves the entries per second (~45 of
@@ -20,7 +22,7 @@ public record DispatcherConfig(long heartbeatPeriodMs, int missedHeartbeats, int
    * the batcher a report commits sooner (docs/benchmarks.md, "Control plane").
    */
   public static DispatcherConfig defaults() {
-    return new DispatcherConfig(1000, 5, 4000, 20, 8, 10_000);
+    return new DispatcherConfig(1000, DEFAULT_MISSED_HEARTBEATS, 4000, 20, 8, 10_000);
   }
 
   public long graceMs() {
