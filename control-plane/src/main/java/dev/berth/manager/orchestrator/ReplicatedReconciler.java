@@ -17,7 +17,8 @@ import java.util.TreeMap;
  * Keeps a replicated service at its replica count: a slot (1..n) is occupied while it holds a
  * live task (desired RUNNING); missing slots get a new task (lowest free slot numbers first,
  * attempt = one past the slot's history), and when more slots are occupied than wanted the
- * highest slots are shut down (desired SHUTDOWN). Spec changes are the
+ * highest slots are shut down (desired SHUTDOWN); a second live task of the same spec version in
+ * a slot is shut down too. Spec changes are the
  * {@link RollingUpdateReconciler}'s concern, ended tasks the {@link RestartReconciler}'s.
  *
  * <p>Thread model and error contract: see {@link Reconciler}.
@@ -65,12 +66,16 @@ public final class ReplicatedReconciler implements Reconciler {
     java.util.Arrays.fill(lastAttempt, -1);
     boolean[] live = new boolean[slots.size()];
     long liveSlots = 0;
+    boolean crowded = false; // some slot holds more than one live task
     for (Task task : tasks) {
       int p = slots.position(task.getSlot());
       lastAttempt[p] = Math.max(lastAttempt[p], task.getAttempt());
-      if (TaskStates.isLive(task) && !live[p]) {
-        live[p] = true;
-        liveSlots++;
+      if (TaskStates.isLive(task)) {
+        crowded |= live[p];
+        if (!live[p]) {
+          live[p] = true;
+          liveSlots++;
+        }
       }
     }
     if (liveSlots > wanted) { // scale down: the highest occupied slots go
@@ -91,6 +96,9 @@ public final class ReplicatedReconciler implements Reconciler {
       going.values().forEach(slot -> slot.forEach(
           task -> plan.addDesired(Plans.desired(task.getMeta().getId(), TaskState.SHUTDOWN))));
     }
+    if (crowded) {
+      shutDownDuplicates(tasks, slots, live, plan);
+    }
     long missing = wanted - liveSlots;
     for (long slot = 1; missing > 0 && !Plans.full(plan, maxChangesPerRound); slot++) {
       int p = slots.position(slot);
@@ -100,6 +108,40 @@ public final class ReplicatedReconciler implements Reconciler {
       int attempt = p < 0 ? 0 : lastAttempt[p] + 1;
       plan.addCreateTasks(factory.newTask(view, service, slot, "", attempt, nowMs));
       missing--;
+    }
+  }
+
+  /**
+   * A slot runs one task of a spec version: of two or more live, unended tasks of one version in
+   * a slot (a plan written from a stale view, such as a deposed leader's last round, or by a
+   * client racing the scaler), the one furthest through its run stays, the oldest of those on a
+   * tie, and the others are shut down, as swarmkit's orchestrator keeps one task per slot.
+   * Tasks of another version beside it are a start-first update in flight, which the {@link
+   * RollingUpdateReconciler} ends. Slots the scale-down above emptied ({@code live} false) are
+   * skipped: their tasks are already going.
+   */
+  private void shutDownDuplicates(List<Task> tasks, SlotPositions slots, boolean[] live, Plan.Builder plan) {
+    Map<String, List<Task>> byVersion = new TreeMap<>(); // "position/version", ordered for a deterministic plan
+    for (Task task : tasks) {
+      int p = slots.position(task.getSlot());
+      if (live[p] && TaskStates.isLive(task) && !TaskStates.isTerminal(task)) {
+        byVersion.computeIfAbsent(p + "/" + task.getSpecVersion(), k -> new ArrayList<>()).add(task);
+      }
+    }
+    Comparator<Task> keepFirst = Comparator.<Task>comparingInt(t -> -t.getStatus().getStateValue())
+        .thenComparingLong(t -> t.getMeta().getCreatedAtMs())
+        .thenComparing(t -> t.getMeta().getId());
+    for (List<Task> same : byVersion.values()) {
+      if (same.size() < 2) {
+        continue;
+      }
+      same.sort(keepFirst);
+      for (Task extra : same.subList(1, same.size())) {
+        if (Plans.full(plan, maxChangesPerRound)) {
+          return;
+        }
+        plan.addDesired(Plans.desired(extra.getMeta().getId(), TaskState.SHUTDOWN));
+      }
     }
   }
 

@@ -59,6 +59,39 @@ class ReplicatedReconcilerTest {
   }
 
   @Test
+  void aSecondLiveTaskOfOneVersionInASlotIsShutDownKeepingTheOneFurthestAlongThenTheOldest() {
+    Service web = replicated("s1", 2, spec("web:1"));
+    Fixture f = new Fixture().add(web)
+        .add(task("a", web, 1, "n1", TaskState.ASSIGNED))
+        .add(task("b", web, 1, "n2", TaskState.RUNNING))
+        .add(created(task("c", web, 2, "n1", TaskState.RUNNING), 5))
+        .add(created(task("d", web, 2, "n2", TaskState.RUNNING), 3));
+
+    Plan plan = reconciler.reconcile(f, 0).get(0).getPlan();
+
+    assertThat(plan.getCreateTasksList()).isEmpty();
+    assertThat(plan.getDesiredList()).extracting(Plan.Desired::getTaskId).containsExactlyInAnyOrder("a", "c");
+    assertThat(plan.getDesiredList()).allMatch(d -> d.getDesiredState() == TaskState.SHUTDOWN);
+    f.apply(List.of(Command.newBuilder().setPlan(plan).build()), 0);
+    assertThat(f.live("s1")).extracting(t -> t.getMeta().getId()).containsExactlyInAnyOrder("b", "d");
+    assertThat(reconciler.reconcile(f, 0)).isEmpty();
+  }
+
+  @Test
+  void aStartFirstUpdateInFlightKeepsBothVersionsOfItsSlot() {
+    Service web = replicated("s1", 1, spec("web:2"));
+    Fixture f = new Fixture().add(web)
+        .add(task("old", web, 1, "n1", TaskState.RUNNING).toBuilder().setSpecVersion(1).build())
+        .add(task("new", web, 1, "n2", TaskState.STARTING).toBuilder().setSpecVersion(2).build());
+
+    assertThat(reconciler.reconcile(f, 0)).isEmpty();
+  }
+
+  private static Task created(Task t, long atMs) {
+    return t.toBuilder().setMeta(t.getMeta().toBuilder().setCreatedAtMs(atMs)).build();
+  }
+
+  @Test
   void refillsAnEmptiedSlotWithTheNextAttempt() {
     Service web = replicated("s1", 2, spec("web:1"));
     Fixture f = new Fixture().add(web)
