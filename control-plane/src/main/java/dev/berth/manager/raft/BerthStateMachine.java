@@ -158,8 +158,11 @@ public final class BerthStateMachine extends BaseStateMachine {
     return snapshots.take(snapshotTarget, applied == null ? -1 : applied.getIndex());
   }
 
-  /** A capture of the store (read under its lock) with the term and index it covers. */
-  private record Capture(StoreSnapshot snapshot, TermIndex termIndex) {}
+  /**
+   * A capture of the store (read under its lock) with the term and index it covers; the message
+   * is built by {@link SnapshotWriter.Target#write}, off the apply thread for automatic snapshots.
+   */
+  private record Capture(ClusterStore.Snapshot<TermIndex> store, TermIndex termIndex) {}
 
   private final SnapshotWriter.Target<Capture> snapshotTarget = new SnapshotWriter.Target<>() {
     @Override
@@ -172,7 +175,7 @@ public final class BerthStateMachine extends BaseStateMachine {
     public Capture capture() {
       ClusterStore.Snapshot<TermIndex> snap = store.snapshot(BerthStateMachine.this::getLastAppliedTermIndex);
       TermIndex ti = snap.alongside();
-      return ti == null || ti.getIndex() < 0 ? null : new Capture(snap.snapshot(), ti);
+      return ti == null || ti.getIndex() < 0 ? null : new Capture(snap, ti);
     }
 
     @Override
@@ -188,7 +191,7 @@ public final class BerthStateMachine extends BaseStateMachine {
       File file = storage.getSnapshotFile(ti.getTerm(), ti.getIndex());
       File tmp = new File(file.getParentFile(), file.getName() + ".tmp");
       try (OutputStream out = Files.newOutputStream(tmp.toPath())) {
-        c.snapshot().toBuilder().setIndex(ti.getIndex()).build().writeTo(out);
+        c.store().snapshot().toBuilder().setIndex(ti.getIndex()).build().writeTo(out);
       }
       Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE,
           StandardCopyOption.REPLACE_EXISTING);

@@ -118,15 +118,36 @@ public final class ClusterStore implements Store {
     }
   }
 
-  /** A snapshot plus whatever {@code alongside} returns, read under the same lock. */
-  public record Snapshot<T>(StoreSnapshot snapshot, T alongside) {}
+  /**
+   * The store at one index plus whatever {@code alongside} returned, read under the same lock;
+   * {@link #snapshot()} builds the message from it, on the caller's thread, outside the lock.
+   */
+  public static final class Snapshot<T> {
+    private final StoreState.Capture capture;
+    private final T alongside;
 
+    private Snapshot(StoreState.Capture capture, T alongside) {
+      this.capture = capture;
+      this.alongside = alongside;
+    }
+
+    /** Builds the snapshot message (O(store size): call it off the apply thread, once). */
+    public StoreSnapshot snapshot() {
+      return capture.build();
+    }
+
+    public T alongside() {
+      return alongside;
+    }
+  }
+
+  /** Captures the store for a snapshot: the lock is held only to copy references. */
   public <T> Snapshot<T> snapshot(Supplier<T> alongside) {
     StoreLockEvent event = new StoreLockEvent();
     lock.readLock().lock();
     event.begin();
     try {
-      return new Snapshot<>(state.toSnapshot(), alongside.get());
+      return new Snapshot<>(state.capture(), alongside.get());
     } finally {
       lock.readLock().unlock();
       commit(event, "snapshot", -1);

@@ -47,9 +47,17 @@ final class DedupeTable {
     return results.size();
   }
 
-  List<DedupeEntry> entries() {
-    List<DedupeEntry> out = new ArrayList<>(results.size());
-    results.forEach((id, r) -> out.add(DedupeEntry.newBuilder().setRequestId(id).setResult(r).build()));
+  /** The ids and their results in log order, by reference (cheap: no messages built here). */
+  List<Map.Entry<String, ApplyResult>> copy() {
+    List<Map.Entry<String, ApplyResult>> out = new ArrayList<>(results.size());
+    results.forEach((id, r) -> out.add(Map.entry(id, r)));
+    return out;
+  }
+
+  /** Snapshot form of {@link #copy}. */
+  static List<DedupeEntry> entries(List<Map.Entry<String, ApplyResult>> copy) {
+    List<DedupeEntry> out = new ArrayList<>(copy.size());
+    copy.forEach(e -> out.add(DedupeEntry.newBuilder().setRequestId(e.getKey()).setResult(e.getValue()).build()));
     return out;
   }
 

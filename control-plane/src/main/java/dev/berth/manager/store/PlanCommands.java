@@ -12,9 +12,7 @@ import dev.berth.api.v1.TaskStatus;
 import dev.berth.internal.v1.Plan;
 import dev.berth.internal.v1.ReportTaskStatus;
 import dev.berth.internal.v1.TaskStatusChange;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -52,11 +50,8 @@ final class PlanCommands {
     for (int i = 0; i < p.getCreateTasksCount(); i++) {
       createTask(ctx, "plan.create_tasks[" + i + "]", p.getCreateTasks(i));
     }
-    // Reservations and host ports per node, summed once per plan and kept current as the
-    // plan's assignments are applied (summing per assignment would be quadratic).
-    Map<String, NodeLoad> loads = new HashMap<>();
     for (int i = 0; i < p.getAssignmentsCount(); i++) {
-      assign(ctx, "plan.assignments[" + i + "]", p.getAssignments(i), loads);
+      assign(ctx, "plan.assignments[" + i + "]", p.getAssignments(i));
     }
     for (int i = 0; i < p.getPendingCount(); i++) {
       Plan.Pending pd = p.getPending(i);
@@ -136,29 +131,8 @@ final class PlanCommands {
     ctx.createdIds.add(id);
   }
 
-  /** Reserved resources and taken host ports of one node's unfinished tasks. */
-  private static final class NodeLoad {
-    long cpu;
-    long mem;
-    final Set<String> ports = new HashSet<>();
-
-    NodeLoad(ApplyContext ctx, String nodeId) {
-      for (Task other : ctx.state.tasksOfNode(nodeId)) {
-        if (terminal(other.getStatus().getState())) {
-          continue;
-        }
-        Resources r = other.getSpec().getResources().getReservations();
-        cpu += r.getNanoCpus();
-        mem += r.getMemoryBytes();
-        for (PortBinding pb : other.getHostPortsList()) {
-          ports.add(pb.getProtocol() + "/" + pb.getPort());
-        }
-      }
-    }
-  }
-
   /** Re-validates one placement against the node as it is now. */
-  private static void assign(ApplyContext ctx, String f, Plan.Assignment a, Map<String, NodeLoad> loads) {
+  private static void assign(ApplyContext ctx, String f, Plan.Assignment a) {
     Task t = findTask(ctx, f, -1, a.getTaskId());
     if (t.getStatus().getStateValue() > TaskState.PENDING_VALUE) {
       throw ApplyException.precondition(f + ": task " + a.getTaskId() + " is already "
@@ -179,10 +153,10 @@ final class PlanCommands {
       throw ApplyException.precondition(f + ": node " + a.getNodeId() + " is " + ns);
     }
     Resources want = t.getSpec().getResources().getReservations();
-    NodeLoad load = loads.computeIfAbsent(a.getNodeId(), id -> new NodeLoad(ctx, id));
-    long cpu = load.cpu;
-    long mem = load.mem;
-    Set<String> portsInUse = new HashSet<>(load.ports);
+    // The node's unended tasks as they are now, this plan's earlier assignments included.
+    NodeReservations held = ctx.state.reservations;
+    long cpu = held.cpu(a.getNodeId());
+    long mem = held.memory(a.getNodeId());
     Resources cap = n.getDescription().getResources();
     if (want.getNanoCpus() > 0 && cpu + want.getNanoCpus() > cap.getNanoCpus()) {
       throw ApplyException.precondition(f + ": node " + a.getNodeId() + " has "
@@ -194,18 +168,17 @@ final class PlanCommands {
           + (cap.getMemoryBytes() - mem) + " bytes of memory unreserved, task " + a.getTaskId()
           + " reserves " + want.getMemoryBytes());
     }
+    Set<String> ports = new HashSet<>();
     for (PortBinding pb : a.getHostPortsList()) {
       if (pb.getPort() < 1 || pb.getPort() > 65535) {
         throw ApplyException.invalid(f + ".host_ports: port " + pb.getPort() + " out of range");
       }
-      if (!portsInUse.add(pb.getProtocol() + "/" + pb.getPort())) {
+      String key = NodeReservations.portKey(pb);
+      if (held.portTaken(a.getNodeId(), key) || !ports.add(key)) {
         throw ApplyException.precondition(f + ": host port " + pb.getPort() + "/"
             + pb.getProtocol().name().toLowerCase() + " is already taken on node " + a.getNodeId());
       }
     }
-    load.cpu += want.getNanoCpus();
-    load.mem += want.getMemoryBytes();
-    load.ports.addAll(portsInUse);
     ctx.putTask(t.toBuilder().setMeta(ctx.touch(t.getMeta())).setNodeId(a.getNodeId())
         .clearHostPorts().addAllHostPorts(a.getHostPortsList())
         .setStatus(TaskStatus.newBuilder().setState(TaskState.ASSIGNED)

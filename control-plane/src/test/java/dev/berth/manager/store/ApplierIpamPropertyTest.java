@@ -36,9 +36,9 @@ import org.junit.jupiter.api.Test;
  * Random create / assign / fail / orphan / delete / node join-leave sequences through the real
  * {@link Applier}, on small networks (so exhaustion and wrap-around happen), including plans
  * that carry another live task's address. After every entry: no two live holders share an
- * address, nothing is freed before the agent confirmed the task finished, and the store's
- * incremental address index equals one rebuilt from its objects (so rollbacks left nothing
- * behind). Finally a replica restored from a snapshot makes the same next decisions.
+ * address, nothing is freed before the agent confirmed the task finished, no node is reserved
+ * past its capacity, and the store's incremental address and reservation indexes equal ones
+ * rebuilt from its objects (so rollbacks left nothing behind). Finally a replica restored from a snapshot makes the same next decisions.
  */
 class ApplierIpamPropertyTest {
   private static final TaskState[] AGENT = {TaskState.RUNNING, TaskState.COMPLETE, TaskState.FAILED,
@@ -58,19 +58,36 @@ class ApplierIpamPropertyTest {
     String task = "t" + Math.floorMod(code >> 5, 24);
     int arg = Math.floorMod(code >> 10, 1 << 20);
     Command cmd = switch (op) {
-      case 0, 1 -> plan(Plan.newBuilder().addCreateTasks(arg % 2 == 0
-          ? attachedTask(task, "s1", "a") : attachedTask(task, "s2", "a", "b")));
-      case 2 -> plan(Plan.newBuilder().addAssignments(assignment(task, node)));
+      case 0, 1 -> plan(Plan.newBuilder().addCreateTasks(reserving(arg % 2 == 0
+          ? attachedTask(task, "s1", "a") : attachedTask(task, "s2", "a", "b"), arg)));
+      case 2 -> plan(Plan.newBuilder().addAssignments(withHostPort(assignment(task, node), arg)));
       case 3 -> report(node, task, AGENT[arg % AGENT.length]);
       case 4 -> plan(Plan.newBuilder().addStatusChanges(TaskStatusChange.newBuilder().setTaskId(task)
           .setStatus(TaskStatus.newBuilder().setState(TaskState.ORPHANED))));
       case 5 -> plan(Plan.newBuilder().addDeleteTasks(task));
       case 6 -> arg % 3 == 0
           ? Command.newBuilder().setRemoveNode(RemoveNode.newBuilder().setId(node).setForce(true)).build()
-          : registerNode(node, 0, 0);
+          : registerNode(node, NODE_CPU, NODE_MEMORY);
       default -> plan(Plan.newBuilder().addCreateTasks(stolen(task, store, arg)));
     };
     return entry("", cmd);
+  }
+
+  private static final long NODE_CPU = 1_000_000_000L;
+  private static final long NODE_MEMORY = 1L << 30;
+
+  /** Reserves 0, 0.4 or 0.7 of a node's CPU and memory: two of the larger overcommit a node. */
+  private static Task reserving(Task t, int arg) {
+    int tenths = new int[] {0, 4, 7}[(arg >> 4) % 3];
+    return t.toBuilder().setSpec(t.getSpec().toBuilder().setResources(t.getSpec().getResources().toBuilder()
+        .setReservations(dev.berth.api.v1.Resources.newBuilder().setNanoCpus(NODE_CPU / 10 * tenths)
+            .setMemoryBytes(NODE_MEMORY / 10 * tenths)))).build();
+  }
+
+  /** Every other assignment takes host port 9000 or 9001, so some collide on a node. */
+  private static Plan.Assignment withHostPort(Plan.Assignment a, int arg) {
+    return arg % 2 == 0 ? a : a.toBuilder().addHostPorts(dev.berth.api.v1.PortBinding.newBuilder()
+        .setPort(9000 + (arg >> 1) % 2)).build();
   }
 
   /** A new task carrying the address of some live holder (or a free one): apply must re-validate. */
@@ -108,6 +125,13 @@ class ApplierIpamPropertyTest {
         assertThat(holder(index, a)).isEqualTo(Ipam.nodeOwner(n.getMeta().getId()));
       }
       assertThat(index).isEqualTo(Ipam.rebuild(v.networks(), v.tasks(), v.nodes()));
+      assertThat(((StoreState) v).reservations.summary()).as("reservations by node")
+          .isEqualTo(NodeReservations.of(v.tasks()).summary());
+      for (Node n : v.nodes()) {
+        String id = n.getMeta().getId();
+        assertThat(((StoreState) v).reservations.cpu(id)).as("CPU reserved on %s", id)
+            .isLessThanOrEqualTo(n.getDescription().getResources().getNanoCpus());
+      }
       return null;
     });
   }
