@@ -163,7 +163,9 @@ public final class Ipam {
           "an ingress network already exists: " + pools.get(ingressId).networkName);
     }
     Ipv4Subnet subnet = network.getSpec().getSubnet().isEmpty()
-        ? carveFromPool(name, config) : userSubnet(network);
+        ? carveFromPool(name, config, network.getSpec().getIngress()
+            ? config.ingressSubnetPrefix() : config.defaultSubnetPrefix())
+        : userSubnet(network);
     int gateway = gatewayOf(network, subnet);
     return network.toBuilder().setVni(nextVni(config)).setSubnet(subnet.toString())
         .setGateway(Ipv4Subnet.formatAddress(gateway)).setIpamCursor(0).build();
@@ -185,17 +187,17 @@ public final class Ipam {
     return s;
   }
 
-  private Ipv4Subnet carveFromPool(String name, IpamConfig config) throws IpamException {
+  private Ipv4Subnet carveFromPool(String name, IpamConfig config, int prefix) throws IpamException {
     Ipv4Subnet pool = config.defaultPool();
-    long step = 1L << (32 - config.defaultSubnetPrefix());
+    long step = 1L << (32 - prefix);
     for (long off = 0; off < pool.size(); off += step) {
-      Ipv4Subnet candidate = new Ipv4Subnet(pool.address(off), config.defaultSubnetPrefix());
+      Ipv4Subnet candidate = new Ipv4Subnet(pool.address(off), prefix);
       if (pools.values().stream().noneMatch(p -> p.subnet.overlaps(candidate))) {
         return candidate;
       }
     }
     throw new IpamException(IpamException.Reason.EXHAUSTED, "default address pool " + pool
-        + " has no free /" + config.defaultSubnetPrefix() + " left for network " + name
+        + " has no free /" + prefix + " left for network " + name
         + "; give a --subnet or remove unused networks");
   }
 

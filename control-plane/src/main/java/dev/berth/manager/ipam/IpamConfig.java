@@ -24,6 +24,16 @@ public record IpamConfig(int vniMin, int vniMax, Ipv4Subnet defaultPool, int def
     }
   }
 
+  /**
+   * Prefix of the ingress network carved at init: a sixteenth of the pool, no larger than a /20,
+   * never smaller than the default subnet (the default pool gives 10.20.0.0/20). Every node holds
+   * an ingress address, beside each task of a service publishing through the mesh, so a /24 (as
+   * Swarm's 10.0.0.0/24) refused the 254th node's registration; a /20 holds 4,093.
+   */
+  public int ingressSubnetPrefix() {
+    return Math.min(defaultSubnetPrefix, Math.max(defaultPool.prefix() + 4, 20));
+  }
+
   /** Settings from the stored Cluster object, falling back to {@link #DEFAULT} for unset fields. */
   public static IpamConfig fromCluster(Cluster cluster) {
     Ipv4Subnet pool = DEFAULT.defaultPool;

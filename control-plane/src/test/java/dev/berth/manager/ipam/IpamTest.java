@@ -46,6 +46,18 @@ class IpamTest {
   }
 
   @Test
+  void ingressTakesASixteenthOfThePoolAtMostASlash20AndNeverLessThanTheDefaultSize() throws Exception {
+    assertThat(IpamConfig.DEFAULT.ingressSubnetPrefix()).isEqualTo(20);
+    assertThat(new IpamConfig(4096, 5000, Ipv4Subnet.parse("10.0.0.0/8"), 24).ingressSubnetPrefix()).isEqualTo(20);
+    assertThat(new IpamConfig(4096, 5000, Ipv4Subnet.parse("10.9.0.0/18"), 24).ingressSubnetPrefix()).isEqualTo(22);
+    assertThat(new IpamConfig(4096, 5000, Ipv4Subnet.parse("10.9.0.0/22"), 24).ingressSubnetPrefix()).isEqualTo(24);
+    Network in = create(net("in", "ingress", "").toBuilder()
+        .setSpec(net("in", "ingress", "").getSpec().toBuilder().setIngress(true)).build());
+    assertThat(in.getSubnet()).isEqualTo("10.20.0.0/20");
+    assertThat(create(net("n2", "auto", "")).getSubnet()).as("carved past ingress").isEqualTo("10.20.16.0/24");
+  }
+
+  @Test
   void carvingSkipsSubnetsTakenByUserNetworks() throws Exception {
     create(net("n1", "mine", "10.20.0.0/23"));
     assertThat(create(net("n2", "auto", "")).getSubnet()).isEqualTo("10.20.2.0/24");

@@ -83,24 +83,35 @@ class ApplierNetworkTest {
   }
 
   @Test
+  void aThousandNodesEachGetAnIngressAddress() {
+    // a /24 ingress refused the 254th registration (RESOURCE_EXHAUSTED), and agents retried
+    java.util.Set<String> addresses = new java.util.HashSet<>();
+    for (int n = 0; n < 1000; n++) {
+      ok(entry("", registerNode("n" + n, 0, 0)));
+      assertThat(addresses.add(node("n" + n).getIngressAttachment().getAddress())).isTrue();
+    }
+    assertThat(addresses).hasSize(1000);
+  }
+
+  @Test
   void initCreatesIngressAndEveryNodeGetsAnAddressOnItUntilRemoved() throws Exception {
     Network in = ingress();
     assertThat(in.getSpec().getIngress()).isTrue();
-    assertThat(in.getSubnet()).isEqualTo("10.20.0.0/24");
+    assertThat(in.getSubnet()).as("a /20: one address per node").isEqualTo("10.20.0.0/20");
     assertThat(in.getVni()).isEqualTo(4096);
     ok(entry("", registerNode("n1", 0, 0), registerNode("n2", 0, 0)));
     NetworkAttachment a1 = node("n1").getIngressAttachment();
     assertThat(a1.getNetworkId()).isEqualTo(in.getMeta().getId());
-    assertThat(a1.getAddress()).isEqualTo("10.20.0.2/24");
+    assertThat(a1.getAddress()).isEqualTo("10.20.0.2/20");
     assertThat(a1.getMac()).isEqualTo("02:42:0a:14:00:02");
-    assertThat(node("n2").getIngressAttachment().getAddress()).isEqualTo("10.20.0.3/24");
+    assertThat(node("n2").getIngressAttachment().getAddress()).isEqualTo("10.20.0.3/20");
     assertThat(ingress().getIpamCursor()).as("cursor stored with the network").isEqualTo(3);
     assertThat(holder(in.getMeta().getId(), "10.20.0.3")).contains("node/n2");
 
     ok(entry("", Command.newBuilder().setRemoveNode(RemoveNode.newBuilder().setId("n2").setForce(true)).build()));
     assertThat(holder(in.getMeta().getId(), "10.20.0.3")).isEmpty();
     ok(entry("", registerNode("n3", 0, 0)));
-    assertThat(node("n3").getIngressAttachment().getAddress()).as("next-fit").isEqualTo("10.20.0.4/24");
+    assertThat(node("n3").getIngressAttachment().getAddress()).as("next-fit").isEqualTo("10.20.0.4/20");
   }
 
   @Test

@@ -287,13 +287,13 @@ class ApplierTest {
         .setId("net2").setSpec(dev.berth.api.v1.NetworkSpec.newBuilder().setName("back"))).build()));
     var n1 = store.read((StoreView v) -> v.network("net1").orElseThrow());
     var n2 = store.read((StoreView v) -> v.networkByName("back").orElseThrow());
-    // 10.20.0.0/24 went to the ingress network init created
-    assertThat(n1.getSubnet()).isEqualTo("10.20.1.0/24");
-    assertThat(n2.getSubnet()).isEqualTo("10.20.2.0/24");
+    // 10.20.0.0/20 went to the ingress network init created
+    assertThat(n1.getSubnet()).isEqualTo("10.20.16.0/24");
+    assertThat(n2.getSubnet()).isEqualTo("10.20.17.0/24");
     assertThat(n1.getVni()).isNotEqualTo(n2.getVni());
     fails(entry("", Command.newBuilder().setCreateNetwork(dev.berth.internal.v1.CreateNetwork.newBuilder()
-        .setId("net3").setSpec(dev.berth.api.v1.NetworkSpec.newBuilder().setName("x").setSubnet("10.20.2.128/25")))
-        .build()), "FAILED_PRECONDITION", "overlaps 10.20.2.0/24 of network back");
+        .setId("net3").setSpec(dev.berth.api.v1.NetworkSpec.newBuilder().setName("x").setSubnet("10.20.17.128/25")))
+        .build()), "FAILED_PRECONDITION", "overlaps 10.20.17.0/24 of network back");
     ServiceSpec attached = spec("web", 1).toBuilder().setTask(spec("web", 1).getTask().toBuilder()
         .addNetworks(dev.berth.api.v1.NetworkAttachmentConfig.newBuilder().setTarget("front"))).build();
     ok(entry("", createService("s1", attached)));
