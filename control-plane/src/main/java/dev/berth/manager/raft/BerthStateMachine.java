@@ -162,7 +162,11 @@ public final class BerthStateMachine extends BaseStateMachine {
    * A capture of the store (read under its lock) with the term and index it covers; the message
    * is built by {@link SnapshotWriter.Target#write}, off the apply thread for automatic snapshots.
    */
-  private record Capture(ClusterStore.Snapshot<TermIndex> store, TermIndex termIndex) {}
+  private record Capture(ClusterStore.Snapshot<TermIndex> store) {
+    TermIndex termIndex() {
+      return store.alongside();
+    }
+  }
 
   private final SnapshotWriter.Target<Capture> snapshotTarget = new SnapshotWriter.Target<>() {
     @Override
@@ -175,7 +179,7 @@ public final class BerthStateMachine extends BaseStateMachine {
     public Capture capture() {
       ClusterStore.Snapshot<TermIndex> snap = store.snapshot(BerthStateMachine.this::getLastAppliedTermIndex);
       TermIndex ti = snap.alongside();
-      return ti == null || ti.getIndex() < 0 ? null : new Capture(snap, ti);
+      return ti == null || ti.getIndex() < 0 ? null : new Capture(snap);
     }
 
     @Override
