@@ -3,9 +3,7 @@ package dev.berth.manager.store;
 import dev.berth.api.v1.PortBinding;
 import dev.berth.api.v1.Resources;
 import dev.berth.api.v1.Task;
-import dev.berth.api.v1.TaskState;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -32,7 +30,7 @@ final class NodeReservations {
 
   /** A task's share: assigned to a node and not ended (a task still stopping still holds it). */
   static boolean holds(Task t) {
-    return !t.getNodeId().isEmpty() && t.getStatus().getState().getNumber() < TaskState.COMPLETE_VALUE;
+    return !t.getNodeId().isEmpty() && !PlanCommands.terminal(t.getStatus().getState());
   }
 
   static String portKey(PortBinding pb) {
@@ -116,8 +114,7 @@ final class NodeReservations {
     h.cpu += sign * r.getNanoCpus();
     h.mem += sign * r.getMemoryBytes();
     h.tasks += sign;
-    List<PortBinding> ports = t.getHostPortsList();
-    for (PortBinding pb : ports) {
+    for (PortBinding pb : t.getHostPortsList()) {
       h.ports.merge(portKey(pb), sign, (x, y) -> x + y == 0 ? null : x + y);
     }
     if (h.tasks == 0) {
