@@ -222,16 +222,13 @@ public final class ControlPlaneBench {
 
   /**
    * Waits (up to 10 min) until the service's {@code count} tasks are all ASSIGNED, and returns
-   * them in slot order. Read per node, as one list of 100,000 tasks is over gRPC's message limit.
+   * them in slot order.
    */
   static List<Task> awaitPlaced(ManagerProcess leader, String service, int nodes, int count) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
     while (true) {
-      List<Task> placed = new ArrayList<>();
-      for (int n = 0; n < nodes; n++) {
-        placed.addAll(leader.api().listTasks(dev.berth.api.v1.ListTasksRequest.newBuilder().setService(service)
-            .setNode("node" + n).addStates(TaskState.ASSIGNED).build()).getTasksList());
-      }
+      List<Task> placed = perNode(leader, nodes,
+          dev.berth.api.v1.ListTasksRequest.newBuilder().setService(service).addStates(TaskState.ASSIGNED));
       if (placed.size() >= count) {
         placed.sort(java.util.Comparator.comparingLong(Task::getSlot));
         return placed;
@@ -244,27 +241,32 @@ public final class ControlPlaneBench {
   }
 
   /**
-   * Prints the tasks by state after the load (listed per node, as one list of 100,000 tasks is
-   * over gRPC's message limit, plus the unassigned ones): a load of progress reports must leave
-   * the store at its count, all RUNNING; replacements or other states mean the reconcilers
-   * planned during the measurement (e.g. nodes marked down), which the figures then include.
+   * Prints the tasks by state after the load (the assigned ones per node, plus the unassigned):
+   * a load of progress reports must leave the store at its count, all RUNNING; replacements or
+   * other states mean the reconcilers planned during the measurement (e.g. nodes marked down),
+   * which the figures then include.
    */
   static void census(ManagerProcess leader, int nodes, int expected) {
+    List<Task> all = perNode(leader, nodes, dev.berth.api.v1.ListTasksRequest.newBuilder());
+    all.addAll(leader.api().listTasks(dev.berth.api.v1.ListTasksRequest.newBuilder()
+        .addStates(TaskState.NEW).addStates(TaskState.PENDING).build()).getTasksList());
     java.util.Map<String, Integer> byState = new java.util.TreeMap<>();
-    int total = 0;
-    List<dev.berth.api.v1.ListTasksRequest> reads = new ArrayList<>();
+    for (Task t : all) {
+      byState.merge(t.getStatus().getState() + "/desired " + t.getDesiredState(), 1, Integer::sum);
+    }
+    System.out.printf("tasks after the load: %d (created %d): %s%n", all.size(), expected, byState);
+  }
+
+  /**
+   * The tasks {@code filter} selects on nodes node0..node{n-1}, read node by node: one list of
+   * 100,000 tasks is over gRPC's message limit.
+   */
+  static List<Task> perNode(ManagerProcess leader, int nodes, dev.berth.api.v1.ListTasksRequest.Builder filter) {
+    List<Task> out = new ArrayList<>();
     for (int n = 0; n < nodes; n++) {
-      reads.add(dev.berth.api.v1.ListTasksRequest.newBuilder().setNode("node" + n).build());
+      out.addAll(leader.api().listTasks(filter.setNode("node" + n).build()).getTasksList());
     }
-    reads.add(dev.berth.api.v1.ListTasksRequest.newBuilder()
-        .addStates(TaskState.NEW).addStates(TaskState.PENDING).build());
-    for (var read : reads) {
-      for (Task t : leader.api().listTasks(read).getTasksList()) {
-        byState.merge(t.getStatus().getState() + "/desired " + t.getDesiredState(), 1, Integer::sum);
-        total++;
-      }
-    }
-    System.out.printf("tasks after the load: %d (created %d): %s%n", total, expected, byState);
+    return out;
   }
 
   /**
@@ -309,6 +311,10 @@ public final class ControlPlaneBench {
         return;
       }
       TaskState[] states = {TaskState.ACCEPTED, TaskState.PREPARING, TaskState.STARTING, TaskState.RUNNING};
+      java.util.Map<String, List<Task>> byNode = new java.util.HashMap<>();
+      for (Task t : placed.subList(0, tasks)) {
+        byNode.computeIfAbsent(t.getNodeId(), x -> new ArrayList<>()).add(t);
+      }
       // One entry per node and state: a node's reports batched, as the dispatcher does per session.
       int entries = states.length * nodes;
       long[] lat = new long[entries];
@@ -319,11 +325,9 @@ public final class ControlPlaneBench {
       for (TaskState st : states) {
         for (int n = 0; n < nodes; n++) {
           ReportTaskStatus.Builder rep = ReportTaskStatus.newBuilder().setNodeId("node" + n);
-          for (Task t : placed.subList(0, tasks)) {
-            if (t.getNodeId().equals(rep.getNodeId())) {
-              rep.addChanges(TaskStatusChange.newBuilder().setTaskId(t.getMeta().getId())
-                  .setStatus(TaskStatus.newBuilder().setState(st).setTimestampMs(ts)));
-            }
+          for (Task t : byNode.getOrDefault(rep.getNodeId(), List.of())) {
+            rep.addChanges(TaskStatusChange.newBuilder().setTaskId(t.getMeta().getId())
+                .setStatus(TaskStatus.newBuilder().setState(st).setTimestampMs(ts)));
           }
           LogEntry e = LogEntry.newBuilder().setRequestId(UUID.randomUUID().toString()).setTimestampMs(ts)
               .addCommands(Command.newBuilder().setReportTaskStatus(rep)).build();
